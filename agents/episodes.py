@@ -1,0 +1,83 @@
+"""Playing whole episodes with a policy: evaluation figures, watching, and recording videos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from gymforge.errors import UserError
+from gymforge.logger import encode_gif
+
+# Environments whose reward is a success signal without an `is_success` info key: success = positive return.
+SUCCESS_ON_POSITIVE_RETURN = {"FrozenLake-v1", "FrozenLake8x8-v1"}
+
+Policy = Callable[[Any], Any]
+
+
+@dataclass
+class EpisodeResult:
+    returns: list[float] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    successes: list[bool] = field(default_factory=list)
+    frames: list[np.ndarray] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float]:
+        """mean_return, std_return, mean_length, episodes, and success_rate where success is defined."""
+        figures = {"mean_return": float(np.mean(self.returns)), "std_return": float(np.std(self.returns)),
+                   "mean_length": float(np.mean(self.lengths)), "episodes": float(len(self.returns))}
+        if self.successes:
+            figures["success_rate"] = float(np.mean(self.successes))
+        return figures
+
+
+def play_episodes(env: gym.Env, make_policy: Callable[[], Policy], episodes: int, seed: int,
+                  record: bool = False) -> EpisodeResult:
+    """Run `episodes` whole episodes; make_policy() gives a fresh policy per episode (recurrent ones keep state).
+
+    The first reset is seeded, later ones continue the env's RNG, so the same seed plays the same episodes.
+    """
+    result = EpisodeResult()
+    env_id = env.spec.id if env.spec else ""
+    for episode in range(episodes):
+        observation, info = env.reset(seed=seed if episode == 0 else None)
+        policy = make_policy()
+        total, length, done = 0.0, 0, False
+        if record:
+            result.frames.append(env.render())
+        while not done:
+            observation, reward, terminated, truncated, info = env.step(policy(observation))
+            total += float(reward)
+            length += 1
+            done = terminated or truncated
+            if record:
+                result.frames.append(env.render())
+        result.returns.append(total)
+        result.lengths.append(length)
+        if "is_success" in info:
+            result.successes.append(bool(info["is_success"]))
+        elif env_id in SUCCESS_ON_POSITIVE_RETURN:
+            result.successes.append(total > 0)
+    return result
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 30) -> None:
+    """A .gif (pillow) or .mp4 (imageio with ffmpeg, the `video` extra)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stack = np.stack(frames).astype(np.uint8)
+    if path.suffix.lower() == ".gif":
+        path.write_bytes(encode_gif(stack, fps))
+        return
+    try:
+        import imageio.v2 as imageio
+    except ImportError:
+        raise UserError("writing .mp4 needs `pip install 'gymforge[video]'`; a .gif needs nothing extra") from None
+    try:
+        imageio.mimwrite(path, list(stack), fps=fps, macro_block_size=1)
+    except (ImportError, RuntimeError) as error:
+        raise UserError(f"could not write {path} ({error}); `pip install 'gymforge[video]'` brings ffmpeg") from None

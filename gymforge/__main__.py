@@ -1,0 +1,5 @@
+import sys
+
+from gymforge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""The Python API under the CLI: train, resume and load runs from a notebook with the same Trainer."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gymforge.checkpoint import load_checkpoint
+from gymforge.config import TrainConfig, config_from_dict, save_config
+from gymforge.errors import ConfigError
+from gymforge.learner import Learner
+from gymforge.registry import get_algorithm
+from gymforge.run import Run
+from gymforge.seeding import resolve_device, seed_everything
+from gymforge.trainer import Trainer
+
+
+def preset_values(algo: str, preset: str | None, subject: str | None) -> dict[str, Any]:
+    """A preset's option values. preset="auto" picks the one named after the environment, if any."""
+    presets = get_algorithm(algo).presets
+    if preset in (None, "none"):
+        return {}
+    if preset == "auto":
+        return dict(presets.get(subject, {})) if subject else {}
+    if preset not in presets:
+        raise ConfigError(f"{algo} has no preset {preset!r}; its presets: {', '.join(presets) or 'none'}")
+    values = dict(presets[preset])
+    preset_subject = values.get("env", values.get("data", preset))
+    if subject and subject != preset_subject:
+        raise ConfigError(f"preset {preset!r} is tuned for {preset_subject}, not {subject}; "
+                          f"drop --preset or use --env {preset_subject}")
+    return values
+
+
+def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
+    """Defaults < preset < values."""
+    _, config_class = get_algorithm(algo).load()
+    values = dict(values or {})
+    subject_field = "env" if "env" in {f.name for f in dataclasses.fields(config_class)} else "data"
+    subject = values.get(subject_field)
+    preset_options = preset_values(algo, preset, subject)
+    return config_from_dict(config_class, {**preset_options, **values}, source=f"{algo} options")
+
+
+def build_learner(algo: str, config: TrainConfig) -> Learner:
+    """Seed everything, pick the device and construct the learner."""
+    learner_class, _ = get_algorithm(algo).load()
+    torch.set_num_threads(config.torch_threads)
+    seed_everything(config.seed)
+    return learner_class(config, resolve_device(config.device))
+
+
+def train(algo: str, config: TrainConfig | None = None, *, name: str | None = None,
+          logdir: str | Path = "runs", preset: str | None = "auto", progress_bar: bool | None = None,
+          **values: Any) -> Run:
+    """Train `algo` (with config, or options as keyword arguments) into a new run folder and return the run."""
+    config = config if config is not None else make_config(algo, values, preset)
+    learner = build_learner(algo, config)
+    run = Run.create(algo, config, logdir, name)
+    Trainer(learner, run, progress_bar).fit()
+    return run
+
+
+def open_run(run_dir: str | Path, **overrides: Any) -> tuple[Run, TrainConfig]:
+    """An existing run and its config, with optional overrides (e.g. steps to extend, eval_episodes)."""
+    run, values = Run.open(run_dir)
+    _, config_class = get_algorithm(run.algo).load()
+    config = config_from_dict(config_class, values, source=f"{run.path / 'config.yaml'}")
+    return run, dataclasses.replace(config, **overrides) if overrides else config
+
+
+def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | None = None) -> Run:
+    """Continue a run from checkpoints/last.pt, writing to the same TensorBoard curves."""
+    run, config = open_run(run_dir, **({"steps": steps} if steps else {}))
+    if not run.checkpoint("last").exists():
+        raise ConfigError(f"{run.path} has no checkpoints/last.pt to resume from; start a new run instead")
+    if steps:
+        save_config(run.path / "config.yaml", run.algo, config)
+    learner = build_learner(run.algo, config)
+    Trainer(learner, run, progress_bar).fit(resume=True)
+    return run
+
+
+def load_learner(run_dir: str | Path, checkpoint: str = "best", **overrides: Any) -> Learner:
+    """A trained learner from a run folder (best.pt, falling back to last.pt), ready to evaluate or act."""
+    run, config = open_run(run_dir, **overrides)
+    path = run.checkpoint(checkpoint)
+    if not path.exists() and checkpoint == "best":
+        path = run.checkpoint("last")
+    learner = build_learner(run.algo, config)
+    state = load_checkpoint(path)
+    learner.load_state_dict(state["learner"])
+    return learner

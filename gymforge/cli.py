@@ -1,0 +1,264 @@
+"""The `gymforge` command: train, evaluate, watch, runs, board, list. A thin layer over gymforge.api.
+
+Hyperparameter flags come from each algorithm's config dataclass (tyro), so no option is written twice.
+User mistakes print one line on stderr and exit 2; nothing a user can cause prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from gymforge.errors import NonFiniteError, UserError
+
+TRAIN_USAGE = """usage: gymforge train ALGO [--env ID] [--steps N] [--seed S] [hyperparameter flags]
+                      [--preset NAME|auto|none] [--name NAME] [--logdir DIR] [--config FILE]
+       gymforge train --resume RUN_DIR [--steps N]
+
+run options:
+  --name NAME        run folder name (default <algo>-<env>-<timestamp>)
+  --logdir DIR       where run folders go (default runs)
+  --config FILE      YAML of options (a run's config.yaml repeats that run); flags override it
+  --preset NAME      tuned options for an environment; auto (default) uses the one named after --env
+  --resume RUN_DIR   continue a run from its last checkpoint, same TensorBoard curves
+"""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean the user must fix something (envs' error is imported lazily: a lower layer)."""
+    errors: list[type[BaseException]] = [UserError]
+    try:
+        from envs.errors import EnvError
+
+        errors.append(EnvError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 2
+    try:
+        if argv[0] == "train":
+            return command_train(argv[1:])
+        args = parser.parse_args(argv)
+        return args.handler(args)
+    except NonFiniteError as error:
+        print(f"gymforge: error: {error}", file=sys.stderr)
+        return 1
+    except user_errors() as error:
+        print(f"gymforge: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gymforge: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gymforge", description="Reinforcement learning and generative "
+                                     "models around Gymnasium environments, on one trainer.")
+    commands = parser.add_subparsers(metavar="COMMAND")
+    commands.add_parser("train", help="train an algorithm (gymforge train ALGO --help for its flags)")
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a trained run")
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("--episodes", type=int, default=None, help="episodes (default: the run's eval_episodes)")
+    evaluate.add_argument("--checkpoint", default="best", help="best (default), last or step-N")
+    evaluate.add_argument("--json", action="store_true", help="last line is one JSON object of the figures")
+    evaluate.set_defaults(handler=command_evaluate)
+
+    watch = commands.add_parser("watch", help="watch a trained agent in a pygame window, or record it")
+    watch.add_argument("run_dir", type=Path)
+    watch.add_argument("--episodes", type=int, default=3)
+    watch.add_argument("--checkpoint", default="best")
+    watch.add_argument("--record", type=Path, default=None, help="write FILE.gif or FILE.mp4 instead (headless)")
+    watch.add_argument("--seed", type=int, default=None, help="seed of the first episode")
+    watch.set_defaults(handler=command_watch)
+
+    runs = commands.add_parser("runs", help="a table of runs and their results")
+    runs.add_argument("--logdir", type=Path, default=Path("runs"))
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(handler=command_runs)
+
+    board = commands.add_parser("board", help="start TensorBoard on the runs and print its address")
+    board.add_argument("--logdir", type=Path, default=Path("runs"))
+    board.add_argument("--port", type=int, default=6006)
+    board.set_defaults(handler=command_board)
+
+    listing = commands.add_parser("list", help="the algorithms and their presets")
+    listing.set_defaults(handler=command_list)
+    return parser
+
+
+# ---- train ------------------------------------------------------------------------------------------
+def command_train(argv: list[str]) -> int:
+    import tyro
+
+    from gymforge import api
+    from gymforge.config import read_config_file
+    from gymforge.registry import get_algorithm
+
+    run_options = argparse.ArgumentParser(add_help=False)
+    run_options.add_argument("algo", nargs="?")
+    for flag in ("--name", "--logdir", "--config", "--resume", "--preset", "--env", "--data"):
+        run_options.add_argument(flag)
+    run_options.add_argument("-h", "--help", action="store_true")
+    options, rest = run_options.parse_known_args(argv)
+
+    if options.resume:
+        steps = argparse.ArgumentParser(add_help=False)
+        steps.add_argument("--steps", type=int)
+        extra, unknown = steps.parse_known_args(rest)
+        if options.algo or unknown:
+            raise UserError("--resume continues a run with its saved config; only --steps may be given with it")
+        run = api.resume(options.resume, steps=extra.steps)
+        return report_run(run)
+
+    file_algo, file_values = read_config_file(Path(options.config)) if options.config else (None, {})
+    algo = options.algo or file_algo
+    if not algo:
+        print(TRAIN_USAGE, file=sys.stderr)
+        return 0 if options.help else 2
+    algorithm = get_algorithm(algo)
+    if file_algo and file_algo != algo:
+        raise UserError(f"{options.config} is a {file_algo} config, not {algo}")
+    values = dict(file_values)
+    subject_flag = "data" if algorithm.kind == "generative" else "env"
+    subject = getattr(options, subject_flag) or values.get(subject_flag)
+    if subject:
+        values[subject_flag] = subject
+    defaults = api.make_config(algo, values, options.preset or "auto")
+    if options.help:
+        print(TRAIN_USAGE)
+    _, config_class = algorithm.load()
+    if subject:  # already folded into the defaults
+        rest += [f"--{subject_flag}", subject]
+    config = tyro.cli(config_class, args=rest + (["--help"] if options.help else []), default=defaults,
+                      prog=f"gymforge train {algo}", description=config_class.__doc__)
+    run = api.train(algo, config, name=options.name, logdir=options.logdir or "runs")
+    return report_run(run)
+
+
+def report_run(run: Any) -> int:
+    summary = run.read_summary()
+    status = summary.get("status")
+    best = summary.get("best_score")
+    best_text = f", best {summary.get('score_key')} {best:.4g}" if best is not None else ""
+    print(f"{status}: {run.path} after {summary.get('progress')} steps in {summary.get('wall_clock_s', 0):.1f} s"
+          f"{best_text}", file=sys.stderr)
+    if status == "interrupted":
+        print(f"resume with: gymforge train --resume {run.path}", file=sys.stderr)
+        return 130
+    return 0
+
+
+# ---- evaluate, watch --------------------------------------------------------------------------------
+def command_evaluate(args: argparse.Namespace) -> int:
+    from gymforge.api import load_learner
+
+    overrides = {"eval_episodes": args.episodes} if args.episodes is not None else {}
+    if args.episodes is not None and args.episodes <= 0:
+        raise UserError(f"--episodes must be positive, got {args.episodes}")
+    learner = load_learner(args.run_dir, args.checkpoint, **overrides)
+    try:
+        figures = learner.evaluate()
+    finally:
+        learner.close()
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>16}: {value:.4g}")
+    return 0
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    from agents.episodes import play_episodes
+    from gymforge.api import load_learner
+
+    if args.episodes <= 0:
+        raise UserError(f"--episodes must be positive, got {args.episodes}")
+    if args.record is not None and args.record.suffix.lower() not in (".gif", ".mp4"):
+        raise UserError(f"--record must name a .gif or .mp4 file, got {args.record}")
+    learner = load_learner(args.run_dir, args.checkpoint)
+    if not hasattr(learner, "policy"):
+        raise UserError(f"{args.run_dir} is not an agent run; use `gymforge sample` for generative runs")
+    seed = learner.config.seed + 20_000 if args.seed is None else args.seed
+    mode = "rgb_array" if args.record else "human"
+    env = learner.make_env(render_mode=mode)
+    try:
+        result = play_episodes(env, learner.policy, args.episodes, seed, record=args.record is not None)
+    finally:
+        env.close()
+        learner.close()
+    for index, episode_return in enumerate(result.returns):
+        print(f"episode {index + 1}: return {episode_return:.2f}, length {result.lengths[index]}")
+    if args.record is not None:
+        from agents.episodes import write_video
+
+        write_video(args.record, result.frames, fps=env.metadata.get("render_fps", 30))
+        print(f"wrote {args.record}", file=sys.stderr)
+    return 0
+
+
+# ---- runs, board, list ------------------------------------------------------------------------------
+def command_runs(args: argparse.Namespace) -> int:
+    from gymforge.run import Run
+
+    rows = []
+    folders = sorted(p.parent for p in args.logdir.glob("*/config.yaml")) if args.logdir.is_dir() else []
+    for folder in folders:
+        run = Run(folder, "")
+        summary = run.read_summary()
+        rows.append({"run": folder.name, "algo": summary.get("algo", "?"), "env": summary.get("subject", "?"),
+                     "steps": summary.get("progress", 0), "best_eval": summary.get("best_score"),
+                     "score": summary.get("score_key", ""), "wall_clock_s": summary.get("wall_clock_s", 0.0),
+                     "status": run.status()})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print(f"no runs in {args.logdir}/ (train one with: gymforge train qlearning --env FrozenLake-v1)")
+        return 0
+    header = ["run", "algo", "env", "steps", "best eval", "wall-clock", "status"]
+    table = [[r["run"], r["algo"], r["env"], str(r["steps"]),
+              "-" if r["best_eval"] is None else f"{r['best_eval']:.4g} ({r['score']})",
+              f"{r['wall_clock_s']:.0f} s", r["status"]] for r in rows]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
+    for row in [header, *table]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def command_board(args: argparse.Namespace) -> int:
+    if not args.logdir.is_dir():
+        raise UserError(f"{args.logdir} does not exist; train a run first or pass --logdir")
+    executable = shutil.which("tensorboard")
+    command = [executable] if executable else [sys.executable, "-m", "tensorboard.main"]
+    command += ["--logdir", str(args.logdir), "--port", str(args.port), "--bind_all"]
+    print(f"TensorBoard on {args.logdir}/ at http://localhost:{args.port}/ (Ctrl-C stops it)", flush=True)
+    return subprocess.call(command)
+
+
+def command_list(args: argparse.Namespace) -> int:
+    from gymforge.registry import ALGORITHMS
+
+    for algorithm in ALGORITHMS.values():
+        print(f"{algorithm.name:<10} {algorithm.summary}")
+        presets = algorithm.presets
+        if presets:
+            print(f"{'':<10} presets: {', '.join(presets)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Config dataclasses: one per algorithm, with defaults that work, saved to and reloaded from config.yaml.
+
+Every field carries a docstring; the CLI turns fields into flags (tyro), so no option is written twice.
+Precedence when a run starts: dataclass defaults < environment preset < --config FILE < command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+from gymforge.errors import ConfigError, require
+
+C = TypeVar("C", bound="TrainConfig")
+
+
+@dataclass
+class TrainConfig:
+    """What every learner's config holds: the budget, seeding, device and the trainer's cadence."""
+
+    steps: int = 100_000
+    """Training budget in the learner's progress units (environment steps, or samples seen)."""
+    seed: int = 0
+    """Seed for python, numpy, torch and the environments; the same seed gives the same run."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Where tensors live: auto picks cuda when available."""
+    torch_threads: int = 1
+    """Threads torch may use; small networks run fastest on one."""
+    eval_every: int = 10_000
+    """Evaluate (and log media) every this many progress units; 0 evaluates only at the end."""
+    checkpoint_every: int = 10_000
+    """Write checkpoints/last.pt every this many progress units (and at the end, and on Ctrl-C)."""
+    keep_every: int = 0
+    """Also keep a periodic checkpoints/step-N.pt every this many units; 0 keeps none."""
+
+    def __post_init__(self) -> None:
+        require(self.steps > 0, f"--steps must be positive, got {self.steps}")
+        require(self.torch_threads >= 1, f"--torch-threads must be >= 1, got {self.torch_threads}")
+        for name in ("eval_every", "checkpoint_every", "keep_every"):
+            value = getattr(self, name)
+            require(value >= 0, f"--{name.replace('_', '-')} must be >= 0, got {value}")
+
+    @property
+    def subject(self) -> str:
+        """What the run is about (an environment id or a dataset), used in the run's default name."""
+        return "run"
+
+
+@dataclass
+class AgentConfig(TrainConfig):
+    """Fields shared by every reinforcement-learning agent."""
+
+    env: str = "CartPole-v1"
+    """Gymnasium environment id (classic control, toy text, Box2D, Atari, gymforge/...)."""
+    eval_episodes: int = 20
+    """Greedy episodes per evaluation."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.eval_episodes > 0, f"--eval-episodes must be positive, got {self.eval_episodes}")
+
+    @property
+    def subject(self) -> str:
+        return self.env
+
+
+def config_to_dict(config: TrainConfig) -> dict[str, Any]:
+    """Plain YAML-safe dict of a config (tuples become lists)."""
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in dataclasses.asdict(config).items()}
+
+
+def config_from_dict(config_class: type[C], values: dict[str, Any], source: str = "config") -> C:
+    """Build a config from a plain dict, refusing unknown keys with the list of valid ones."""
+    fields = {field.name: field for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)} in {source}; valid options: {', '.join(sorted(fields))}"
+        )
+    hints = typing.get_type_hints(config_class)
+    converted = {}
+    for key, value in values.items():
+        if isinstance(value, list) and "tuple" in str(hints.get(key, "")):
+            value = tuple(value)
+        converted[key] = value
+    try:
+        return config_class(**converted)
+    except TypeError as error:
+        raise ConfigError(f"invalid {source}: {error}") from None
+
+
+def save_config(path: Path, algo: str, config: TrainConfig) -> None:
+    """Write config.yaml: the algorithm name and every field, so `--config` repeats the run."""
+    text = yaml.safe_dump({"algo": algo, **config_to_dict(config)}, sort_keys=False)
+    path.write_text(text)
+
+
+def read_config_file(path: Path) -> tuple[str | None, dict[str, Any]]:
+    """Read a YAML config file into (algo or None, field values)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of option: value")
+    algo = values.pop("algo", None)
+    return algo, values

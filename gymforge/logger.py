@@ -1,0 +1,68 @@
+"""One logging facade over torch.utils.tensorboard with grouped tags: train/, eval/, rollout/, time/."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from tensorboard.compat.proto.summary_pb2 import Summary
+from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams
+
+
+def encode_gif(frames: np.ndarray, fps: float) -> bytes:
+    """(T, H, W, 3) uint8 frames as an animated GIF."""
+    images = [Image.fromarray(frame) for frame in frames]
+    buffer = io.BytesIO()
+    duration = max(int(1000 / max(fps, 1)), 20)
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0)
+    return buffer.getvalue()
+
+
+class Logger:
+    """TensorBoard writer for one run. purge_step makes a resumed run drop events logged after its checkpoint."""
+
+    def __init__(self, log_dir: Path, purge_step: int | None = None) -> None:
+        self.log_dir = Path(log_dir)
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step, flush_secs=10)
+
+    def scalars(self, metrics: dict[str, float], step: int) -> None:
+        for tag, value in metrics.items():
+            self.writer.add_scalar(tag, value, step)
+
+    def image(self, tag: str, image: np.ndarray, step: int) -> None:
+        """(H, W, 3) uint8 or (H, W) image."""
+        self.writer.add_image(tag, image, step, dataformats="HWC" if image.ndim == 3 else "HW")
+
+    def video(self, tag: str, frames: np.ndarray, step: int, fps: float = 30) -> bytes:
+        """Log (T, H, W, 3) uint8 frames as an animated GIF (TensorBoard's image tab plays it); returns the GIF."""
+        gif = encode_gif(frames, fps)
+        height, width = frames.shape[1:3]
+        summary = Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
+            height=height, width=width, colorspace=3, encoded_image_string=gif))])
+        self.writer._get_file_writer().add_summary(summary, step)
+        return gif
+
+    def text(self, tag: str, text: str, step: int = 0) -> None:
+        self.writer.add_text(tag, text, step)
+
+    def hyperparameters(self, values: dict[str, Any], metric_tags: list[str]) -> None:
+        """Write hyperparameters into this run's own event file (TensorBoard's HPARAMS tab)."""
+        plain = {key: value if isinstance(value, (int, float, str, bool)) else str(value)
+                 for key, value in values.items()}
+        plain = {key: (str(value) if isinstance(value, float) and not math.isfinite(value) else value)
+                 for key, value in plain.items()}
+        experiment, start, end = hparams(plain, {tag: 0.0 for tag in metric_tags})
+        file_writer = self.writer._get_file_writer()
+        for summary in (experiment, start, end):
+            file_writer.add_summary(summary)
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()

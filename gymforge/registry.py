@@ -1,0 +1,59 @@
+"""Algorithm registry: name -> where its config and learner live, and its per-environment presets.
+
+Entries are import paths, so the engine never imports an algorithm until one is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from gymforge.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    name: str
+    module: str
+    learner_name: str
+    config_name: str
+    summary: str
+    kind: str = "agent"  # "agent" (trained on --env) or "generative" (trained on --data)
+
+    def load(self) -> tuple[type, type]:
+        """(learner class, config class)."""
+        module = importlib.import_module(self.module)
+        return getattr(module, self.learner_name), getattr(module, self.config_name)
+
+    @property
+    def presets(self) -> dict[str, dict[str, Any]]:
+        return load_presets(self.module.partition(".")[0], self.name)
+
+
+@cache
+def load_presets(package: str, name: str) -> dict[str, dict[str, Any]]:
+    """Presets live beside the algorithms as <package>/presets/<name>.yaml: {preset: {option: value}}."""
+    path = resources.files(package) / "presets" / f"{name}.yaml"
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text()) or {}
+
+
+ALGORITHMS: dict[str, Algorithm] = {
+    algorithm.name: algorithm
+    for algorithm in [
+        Algorithm("qlearning", "agents.qlearning", "QLearning", "QLearningConfig",
+                  "tabular Q-learning, Double Q, SARSA, Expected SARSA (discrete or discretized observations)"),
+    ]
+}
+
+
+def get_algorithm(name: str) -> Algorithm:
+    if name not in ALGORITHMS:
+        raise ConfigError(f"unknown algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}")
+    return ALGORITHMS[name]

@@ -1,0 +1,187 @@
+"""The one Trainer: the loop to a budget, logging, evaluation, checkpoints, resume, signals, NaN guard."""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from gymforge.checkpoint import load_checkpoint, save_checkpoint
+from gymforge.config import config_to_dict
+from gymforge.errors import CheckpointError, NonFiniteError
+from gymforge.learner import Learner
+from gymforge.logger import Logger
+from gymforge.run import Run
+from gymforge.seeding import rng_state, set_rng_state
+
+
+def next_multiple(progress: int, every: int) -> int:
+    """The first multiple of `every` strictly after progress (never, when every is 0)."""
+    return (progress // every + 1) * every if every > 0 else sys.maxsize
+
+
+class Trainer:
+    """Drives any Learner to config.steps; everything that is the same for every algorithm lives here."""
+
+    def __init__(self, learner: Learner, run: Run, progress_bar: bool | None = None) -> None:
+        self.learner = learner
+        self.run = run
+        self.config = learner.config
+        self.progress_bar = progress_bar
+        self.best_score: float | None = None
+        self.last_eval: dict[str, float] = {}
+        self.elapsed = 0.0
+        self.stop_signal: int | None = None
+        self.logger: Logger | None = None
+
+    # ---- state --------------------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "algo": self.run.algo,
+            "config": config_to_dict(self.config),
+            "progress": self.learner.progress,
+            "learner": self.learner.state_dict(),
+            "trainer": {"best_score": self.best_score, "elapsed": self.elapsed, "last_eval": self.last_eval},
+            "rng": rng_state(),
+        }
+
+    def save(self, which: str) -> None:
+        save_checkpoint(self.run.checkpoint(which), self.checkpoint_state())
+
+    def restore(self, which: str = "last") -> int:
+        """Load the run's checkpoint into the learner and this trainer; returns the progress it resumes at."""
+        state = load_checkpoint(self.run.checkpoint(which))
+        if state.get("algo") != self.run.algo:
+            raise CheckpointError(f"{self.run.checkpoint(which)} belongs to {state.get('algo')}, not {self.run.algo}")
+        self.learner.load_state_dict(state["learner"])
+        trainer = state["trainer"]
+        self.best_score, self.elapsed = trainer["best_score"], trainer["elapsed"]
+        self.last_eval = dict(trainer.get("last_eval") or {})
+        set_rng_state(state["rng"])
+        return int(state["progress"])
+
+    # ---- the loop -----------------------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> dict[str, Any]:
+        """Train to the budget. Returns the run summary; status is finished, interrupted or failed."""
+        learner, config = self.learner, self.config
+        start_progress = self.restore() if resume else 0
+        # purge_step drops events a killed process logged after its last checkpoint: no duplicated steps.
+        self.logger = Logger(self.run.path, purge_step=start_progress if resume else None)
+        if not resume:
+            self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},
+                                        [f"eval/{learner.score_key}"])
+            self.logger.text("config", "\n".join(f"    {k}: {v}" for k, v in config_to_dict(config).items()))
+        next_eval = next_multiple(start_progress, config.eval_every)
+        next_checkpoint = next_multiple(start_progress, config.checkpoint_every)
+        next_keep = next_multiple(start_progress, config.keep_every)
+        self.run.write_summary({"status": "running", "progress": start_progress})
+
+        bar = tqdm(total=config.steps, initial=start_progress, unit="step", dynamic_ncols=True, smoothing=0.05,
+                   disable=self.progress_bar is False or (self.progress_bar is None and not sys.stderr.isatty()),
+                   desc=f"{self.run.algo} {config.subject}")
+        previous_handlers = self.install_signal_handlers()
+        status = "finished"
+        started = time.perf_counter()
+        window_start, window_progress = started, start_progress
+        try:
+            while learner.progress < config.steps:
+                metrics = learner.train_step()
+                progress = learner.progress
+                now = time.perf_counter()
+                self.elapsed += now - started
+                started = now
+                self.check_finite(metrics, progress)
+                if now - window_start > 1.0:
+                    metrics["time/sps"] = (progress - window_progress) / (now - window_start)
+                    window_start, window_progress = now, progress
+                metrics["time/elapsed_s"] = self.elapsed
+                self.logger.scalars(metrics, progress)
+                bar.update(progress - bar.n)
+                if progress >= next_eval or progress >= config.steps:
+                    self.evaluate(progress, bar)
+                    next_eval = next_multiple(progress, config.eval_every)
+                if progress >= next_keep:
+                    self.save(f"step-{progress:09d}")
+                    next_keep = next_multiple(progress, config.keep_every)
+                if progress >= next_checkpoint or progress >= config.steps:
+                    self.save("last")
+                    self.run.write_summary(self.summary_fields("running"))
+                    next_checkpoint = next_multiple(progress, config.checkpoint_every)
+                if self.stop_signal is not None:
+                    self.save("last")
+                    status = "interrupted"
+                    break
+        except NonFiniteError:
+            self.run.write_summary(self.summary_fields("failed"))
+            raise
+        finally:
+            self.elapsed += time.perf_counter() - started
+            self.restore_signal_handlers(previous_handlers)
+            bar.close()
+            self.logger.close()
+            learner.close()
+        return self.run.write_summary(self.summary_fields(status))
+
+    def evaluate(self, progress: int, bar: tqdm) -> None:
+        started = time.perf_counter()
+        figures = self.learner.evaluate()
+        self.check_finite(figures, progress)
+        figures["time_s"] = time.perf_counter() - started
+        self.last_eval = figures
+        self.logger.scalars({f"eval/{key}": value for key, value in figures.items()}, progress)
+        self.learner.log_media(self.logger, progress)
+        self.logger.flush()
+        score = figures.get(self.learner.score_key)
+        if score is not None:
+            better = (self.best_score is None or (score > self.best_score if self.learner.score_mode == "max"
+                                                  else score < self.best_score))
+            if better:
+                self.best_score = score
+                self.save("best")
+            text = f"{self.learner.score_key}={score:.4g}"
+            bar.set_postfix_str(f"eval {text}")
+            if bar.disable:
+                print(f"[{self.run.algo}] step {progress}/{self.config.steps} eval {text}", file=sys.stderr)
+
+    def summary_fields(self, status: str) -> dict[str, Any]:
+        return {"status": status, "progress": self.learner.progress, "wall_clock_s": round(self.elapsed, 3),
+                "best_score": self.best_score, "score_key": self.learner.score_key, "last_eval": self.last_eval}
+
+    def check_finite(self, metrics: dict[str, float], progress: int) -> None:
+        for key, value in metrics.items():
+            if isinstance(value, torch.Tensor):
+                value = float(value)
+            if not math.isfinite(value):
+                last = self.run.checkpoint("last")
+                where = f"the last good checkpoint is {last}" if last.exists() else "no checkpoint was written yet"
+                raise NonFiniteError(
+                    f"{key} became {value} at step {progress}, so training stopped; {where}. "
+                    "Try a lower learning rate or gradient clipping."
+                )
+
+    # ---- signals ------------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> dict[int, Any]:
+        """Ctrl-C and SIGTERM finish the current step, save a checkpoint and return cleanly."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self.stop_signal is not None:  # a second Ctrl-C while saving: let it through
+                raise KeyboardInterrupt
+            self.stop_signal = signum
+
+        previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, request_stop)
+        return previous
+
+    @staticmethod
+    def restore_signal_handlers(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
