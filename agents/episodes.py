@@ -36,10 +36,11 @@ class EpisodeResult:
 
 
 def play_episodes(env: gym.Env, make_policy: Callable[[], Policy], episodes: int, seed: int,
-                  record: bool = False) -> EpisodeResult:
+                  record: bool = False, max_steps: int = 10_000) -> EpisodeResult:
     """Run `episodes` whole episodes; make_policy() gives a fresh policy per episode (recurrent ones keep state).
 
     The first reset is seeded, later ones continue the env's RNG, so the same seed plays the same episodes.
+    An episode is cut at max_steps, so a greedy policy that loops in an env without a time limit still ends.
     """
     result = EpisodeResult()
     env_id = env.spec.id if env.spec else ""
@@ -53,7 +54,7 @@ def play_episodes(env: gym.Env, make_policy: Callable[[], Policy], episodes: int
             observation, reward, terminated, truncated, info = env.step(policy(observation))
             total += float(reward)
             length += 1
-            done = terminated or truncated
+            done = terminated or truncated or length >= max_steps
             if record:
                 result.frames.append(env.render())
         result.returns.append(total)

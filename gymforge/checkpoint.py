@@ -25,10 +25,23 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
             torch.save({"format": FORMAT, **state}, handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o666 & ~current_umask())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_temp_files(folder: Path) -> None:
+    """Temp files a killed process left mid-write are never checkpoints; drop them."""
+    for temp in Path(folder).glob(".*.tmp"):
+        temp.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from gymforge.checkpoint import load_checkpoint, save_checkpoint
+from gymforge.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from gymforge.config import config_to_dict
 from gymforge.errors import CheckpointError, NonFiniteError
 from gymforge.learner import Learner
@@ -56,6 +56,7 @@ class Trainer:
 
     def restore(self, which: str = "last") -> int:
         """Load the run's checkpoint into the learner and this trainer; returns the progress it resumes at."""
+        remove_stale_temp_files(self.run.checkpoints)
         state = load_checkpoint(self.run.checkpoint(which))
         if state.get("algo") != self.run.algo:
             raise CheckpointError(f"{self.run.checkpoint(which)} belongs to {state.get('algo')}, not {self.run.algo}")
@@ -71,8 +72,9 @@ class Trainer:
         """Train to the budget. Returns the run summary; status is finished, interrupted or failed."""
         learner, config = self.learner, self.config
         start_progress = self.restore() if resume else 0
-        # purge_step drops events a killed process logged after its last checkpoint: no duplicated steps.
-        self.logger = Logger(self.run.path, purge_step=start_progress if resume else None)
+        # purge_step drops events a killed process logged after its last checkpoint (whose own step was
+        # logged before it was saved): no duplicated steps, no gap.
+        self.logger = Logger(self.run.path, purge_step=start_progress + 1 if resume else None)
         if not resume:
             self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},
                                         [f"eval/{learner.score_key}"])

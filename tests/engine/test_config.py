@@ -1,0 +1,31 @@
+import pytest
+
+from agents.qlearning import QLearningConfig
+from gymforge.config import config_from_dict, read_config_file, save_config
+from gymforge.errors import ConfigError
+
+
+def test_config_round_trips_through_yaml(tmp_path):
+    config = QLearningConfig(env="CartPole-v1", bins=(1, 1, 6, 12), low=(-1.0, -2.0, -0.2, -3.0),
+                             high=(1.0, 2.0, 0.2, 3.0), gamma=0.9, seed=7)
+    save_config(tmp_path / "config.yaml", "qlearning", config)
+    algo, values = read_config_file(tmp_path / "config.yaml")
+    assert algo == "qlearning"
+    assert config_from_dict(QLearningConfig, values) == config
+
+
+def test_unknown_option_is_refused_with_the_valid_ones():
+    with pytest.raises(ConfigError, match="unknown option.*learnin_rate.*valid options"):
+        config_from_dict(QLearningConfig, {"learnin_rate": 0.1})
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"learning_rate": -0.1}, "learning-rate must be in"),
+    ({"epsilon": 1.5}, "epsilon must be in"),
+    ({"final_epsilon": -0.01}, "final-epsilon must be in"),
+    ({"gamma": 2.0}, "gamma must be in"),
+    ({"steps": 0}, "steps must be positive"),
+])
+def test_invalid_hyperparameters_are_refused(values, message):
+    with pytest.raises(ConfigError, match=message):
+        QLearningConfig(**values)

@@ -1,0 +1,32 @@
+"""Small helpers shared by tests: read TensorBoard event files, run the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scalar_steps(run_dir: Path, tag: str) -> list[int]:
+    """Steps of one scalar tag across every event file of a run (purged events removed, as TensorBoard shows)."""
+    accumulator = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
+    accumulator.Reload()
+    return [event.step for event in accumulator.Scalars(tag)]
+
+
+def event_tags(run_dir: Path) -> dict[str, list[str]]:
+    accumulator = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
+    accumulator.Reload()
+    return accumulator.Tags()
+
+
+def gymforge(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run `python -m gymforge ARGS` as a user would, capturing output."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SDL_VIDEODRIVER": "dummy"}
+    return subprocess.run([sys.executable, "-m", "gymforge", *args], cwd=cwd or ROOT, env=env,
+                          capture_output=True, text=True, timeout=kwargs.pop("timeout", 300), **kwargs)
