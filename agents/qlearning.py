@@ -84,7 +84,7 @@ class QLearning:
         self.config = config
         self.env = self.make_env()
         self.eval_env = self.make_env()
-        self.n_actions = require_discrete_actions("qlearning", config.env, self.env.action_space)
+        self.n_actions = int(self.env.action_space.n)
         self.n_states = int(self.env.observation_space.n)
         self.state_offset = int(getattr(self.env.observation_space, "start", 0))
         tables = 2 if config.update == "double_q" else 1
@@ -103,6 +103,11 @@ class QLearning:
 
         config = self.config
         env = make_env(config.env, render_mode=render_mode)
+        try:
+            require_discrete_actions("qlearning", config.env, env.action_space)
+        except ConfigError:
+            env.close()
+            raise
         if isinstance(env.observation_space, gym.spaces.Box):
             if not config.bins:
                 env.close()

@@ -107,24 +107,27 @@ def command_train(argv: list[str]) -> int:
     from gymforge.config import read_config_file
     from gymforge.registry import get_algorithm
 
-    run_options = argparse.ArgumentParser(add_help=False)
-    run_options.add_argument("algo", nargs="?")
-    for flag in ("--name", "--logdir", "--config", "--resume", "--preset", "--env", "--data"):
+    if any(arg == "--resume" or arg.startswith("--resume=") for arg in argv):
+        resume_options = argparse.ArgumentParser(prog="gymforge train --resume", add_help=False)
+        resume_options.add_argument("--resume", required=True)
+        resume_options.add_argument("--steps", type=int)
+        options, unknown = resume_options.parse_known_args(argv)
+        if unknown:
+            raise UserError("--resume continues a run with its saved config; only --steps may be given with it, "
+                            f"not {' '.join(unknown)}")
+        return report_run(api.resume(options.resume, steps=options.steps))
+
+    # ALGO is the first word when given (a --config file may name it instead).
+    algo_word = argv[0] if argv and not argv[0].startswith("-") else None
+    argv = argv[1:] if algo_word else argv
+    run_options = argparse.ArgumentParser(prog="gymforge train", add_help=False)
+    for flag in ("--name", "--logdir", "--config", "--preset", "--env", "--data"):
         run_options.add_argument(flag)
     run_options.add_argument("-h", "--help", action="store_true")
     options, rest = run_options.parse_known_args(argv)
 
-    if options.resume:
-        steps = argparse.ArgumentParser(add_help=False)
-        steps.add_argument("--steps", type=int)
-        extra, unknown = steps.parse_known_args(rest)
-        if options.algo or unknown:
-            raise UserError("--resume continues a run with its saved config; only --steps may be given with it")
-        run = api.resume(options.resume, steps=extra.steps)
-        return report_run(run)
-
     file_algo, file_values = read_config_file(Path(options.config)) if options.config else (None, {})
-    algo = options.algo or file_algo
+    algo = algo_word or file_algo
     if not algo:
         print(TRAIN_USAGE, file=sys.stderr)
         return 0 if options.help else 2
