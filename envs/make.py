@@ -49,8 +49,10 @@ def resolve_env_id(env_id: str) -> str:
             raise EnvError(
                 f"Could not import module '{module}' that should register '{env_id}' ({error}); install it first."
             ) from error
-    if _looks_like_atari(env_id) and env_id not in gym.registry:
-        gym.register_envs(_import_extra("ale_py", env_id, _ATARI_HINT))
+    if _looks_like_atari(env_id):
+        ale_py = _import_extra("ale_py", env_id, _ATARI_HINT)  # cheap once imported
+        if env_id not in gym.registry:
+            gym.register_envs(ale_py)
     try:
         spec = gym.spec(env_id)
     except gym.error.DeprecatedEnv as error:
