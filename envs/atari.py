@@ -14,7 +14,7 @@ import gymnasium as gym
 from gymnasium.wrappers import AtariPreprocessing, ClipReward, FrameStackObservation
 
 from envs.errors import EnvError
-from envs.make import make_env
+from envs.make import make_env, resolve_env_id
 
 
 class EpisodicLife(gym.Wrapper):
@@ -103,6 +103,9 @@ def make_atari_env(
     Episode statistics (`info["episode"]`) are recorded below the stack: whole games with raw scores, their
     length counted in emulator frames (4 per agent step).
     """
+    spec = gym.spec(resolve_env_id(env_id))
+    if "ale_py" not in str(spec.entry_point):
+        raise EnvError(f"'{spec.id}' is not an Atari game; use an ALE id such as 'ALE/Pong-v5', or make_env.")
     kwargs.setdefault("frameskip", 1)  # AtariPreprocessing does the skipping, with max-pooling
     env = atari_wrappers(make_env(env_id, render_mode=render_mode, **kwargs), training=training)
     if seed is not None:
