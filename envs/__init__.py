@@ -1,1 +1,56 @@
-"""envs package."""
+"""Environments for gymforge: making single and vector envs, wrapper stacks, gymforge's own games, frame data.
+
+Importing `envs` registers the gymforge environments (`gymforge/Catch-v0`, ...) with Gymnasium.
+"""
+
+from envs.atari import EpisodicLife, FireReset, atari_wrappers, make_atari_env
+from envs.cartpole_no_velocity import CartPoleNoVelocityEnv
+from envs.catch import CatchEnv
+from envs.errors import EnvError
+from envs.frames import FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
+from envs.grid_image import grid_image
+from envs.gridworld import LAYOUTS, GridWorldEnv
+from envs.make import make_env, make_vec_env, resolve_env_id
+from envs.normalize import (
+    NormalizeObservation,
+    NormalizeReward,
+    RunningMeanStd,
+    load_normalization_state,
+    normalization_state,
+)
+from envs.registration import ENV_IDS, register_envs
+from envs.tmaze import TMazeEnv
+from envs.video import record_episode, save_video
+
+__all__ = [
+    "ENV_IDS",
+    "LAYOUTS",
+    "CartPoleNoVelocityEnv",
+    "CatchEnv",
+    "EnvError",
+    "EpisodicLife",
+    "FireReset",
+    "FrameDataset",
+    "GridWorldEnv",
+    "NormalizeObservation",
+    "NormalizeReward",
+    "RunningMeanStd",
+    "TMazeEnv",
+    "atari_wrappers",
+    "collect_frames",
+    "frames_metadata",
+    "grid_image",
+    "load_frames",
+    "load_normalization_state",
+    "make_atari_env",
+    "make_env",
+    "make_vec_env",
+    "normalization_state",
+    "record_episode",
+    "register_envs",
+    "resolve_env_id",
+    "save_frames",
+    "save_video",
+]
+
+register_envs()

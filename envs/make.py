@@ -37,6 +37,27 @@ def _import_extra(module: str, env_id: str, hint: str) -> Any:
         raise EnvError(f"'{env_id}' needs the '{module}' package, which is not installed: run `{hint}`.") from error
 
 
+def _find_spec(env_id: str) -> gym.envs.registration.EnvSpec | None:
+    try:
+        return gym.spec(env_id)
+    except gym.error.DeprecatedEnv as error:  # Gymnasium's message names the version to use instead
+        raise EnvError(str(error)) from error
+    except gym.error.Error:
+        return None
+
+
+def _register_ale_if_installed() -> bool:
+    """Register ale-py's games if it is installed and not yet registered; True when that added ids."""
+    if "ALE/Pong-v5" in gym.registry:
+        return False
+    try:
+        import ale_py
+    except ImportError:
+        return False
+    gym.register_envs(ale_py)
+    return True
+
+
 def resolve_env_id(env_id: str) -> str:
     """Return the registered id for `env_id`, importing what it needs ("module:EnvId", ALE games) first."""
     if not isinstance(env_id, str) or not env_id:
@@ -49,18 +70,19 @@ def resolve_env_id(env_id: str) -> str:
             raise EnvError(
                 f"Could not import module '{module}' that should register '{env_id}' ({error}); install it first."
             ) from error
-    if _looks_like_atari(env_id) and env_id not in gym.registry:
-        gym.register_envs(_import_extra("ale_py", env_id, _ATARI_HINT))
-    try:
-        spec = gym.spec(env_id)
-    except gym.error.DeprecatedEnv as error:
-        raise EnvError(f"{error}") from error
-    except gym.error.Error as error:
+    if _looks_like_atari(env_id):
+        ale_py = _import_extra("ale_py", env_id, _ATARI_HINT)  # cheap once imported
+        if env_id not in gym.registry:
+            gym.register_envs(ale_py)
+    spec = _find_spec(env_id)
+    if spec is None and _register_ale_if_installed():  # legacy Atari ids such as 'Pong-v4' or 'Breakout-v0'
+        spec = _find_spec(env_id)
+    if spec is None:
         close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(repr(name) for name in close)}?" if close else (
             "check the spelling, or import the package that registers it with 'module:EnvId'."
         )
-        raise EnvError(f"Unknown environment id '{env_id}': {hint}") from error
+        raise EnvError(f"Unknown environment id '{env_id}': {hint}")
     entry_point = spec.entry_point if isinstance(spec.entry_point, str) else ""
     if entry_point.startswith("gymnasium.envs.box2d"):
         _import_extra("Box2D", env_id, _BOX2D_HINT)
@@ -77,7 +99,8 @@ def make_env(env_id: str, seed: int | None = None, render_mode: str | None = Non
     try:
         env = gym.make(env_id, render_mode=render_mode, **kwargs)
     except gym.error.DependencyNotInstalled as error:
-        raise EnvError(f"'{env_id}' needs a package that is not installed: {error}") from error
+        message = " ".join(str(error).split())  # one line for the CLI
+        raise EnvError(f"'{env_id}' needs a package that is not installed: {message}") from error
     except TypeError as error:
         if "unexpected keyword argument" not in str(error):
             raise

@@ -1,0 +1,145 @@
+"""Datasets of environment frames for the generative models: collect, save, load, and index them without torch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from envs.errors import EnvError
+from envs.make import make_env
+
+
+def _as_hwc(observation: Any) -> np.ndarray:
+    """An image observation as (H, W, C) uint8; channel-first layouts (C <= 4 first) are transposed."""
+    image = np.asarray(observation)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3:
+        raise EnvError(f"This observation of shape {image.shape} is not an image; collect with source='render'.")
+    if image.shape[-1] > 4 and image.shape[0] <= 4:
+        image = image.transpose(1, 2, 0)
+    if image.dtype != np.uint8:
+        if image.min() < 0.0 or image.max() > 1.0:
+            raise EnvError("Float image observations must lie in [0, 1]; collect with source='render' instead.")
+        image = np.round(image * 255.0).astype(np.uint8)
+    return image
+
+
+def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize (H, W, C) to (size, size, C): area averaging to shrink, nearest neighbour to keep pixel art crisp."""
+    if image.shape[:2] == (size, size):
+        return image
+    shrink = size < min(image.shape[:2])
+    resample = Image.Resampling.BOX if shrink else Image.Resampling.NEAREST
+    channels = [np.asarray(Image.fromarray(image[:, :, c]).resize((size, size), resample)) for c in range(image.shape[2])]
+    return np.stack(channels, axis=-1)
+
+
+def collect_frames(
+    env_id: str,
+    frames: int,
+    size: int = 64,
+    policy: Callable[[Any], Any] | None = None,
+    seed: int = 0,
+    source: str = "render",
+    progress: bool = True,
+) -> np.ndarray:
+    """Play `env_id` with `policy` (obs -> action; None = random) and return `frames` images as (N, size, size, C) uint8.
+
+    `source="render"` keeps the `rgb_array` renderings (C = 3); `source="observation"` keeps image observations
+    (e.g. Catch's (1, 10, 10) -> C = 1). Frames are resized to square `size` x `size`; episodes restart as needed.
+    """
+    if frames <= 0:
+        raise EnvError(f"The number of frames must be positive, got {frames}.")
+    if size <= 0:
+        raise EnvError(f"The frame size must be positive, got {size}.")
+    if source not in ("render", "observation"):
+        raise EnvError(f"source must be 'render' or 'observation', got {source!r}.")
+    env = make_env(env_id, render_mode="rgb_array" if source == "render" else None)
+    env.action_space.seed(seed)
+
+    def frame_of(observation: Any) -> np.ndarray:
+        return _resize(_as_hwc(env.render() if source == "render" else observation), size)
+
+    try:
+        observation, _ = env.reset(seed=seed)
+        first = frame_of(observation)
+        collected = np.empty((frames, *first.shape), dtype=np.uint8)
+        collected[0] = first
+        with tqdm(total=frames, initial=1, desc=f"collecting {env_id}", unit="frame", disable=not progress) as bar:
+            for index in range(1, frames):
+                action = env.action_space.sample() if policy is None else policy(observation)
+                observation, _, terminated, truncated, _ = env.step(action)
+                collected[index] = frame_of(observation)  # an episode's final frame is kept
+                if terminated or truncated:
+                    observation, _ = env.reset()
+                bar.update(1)
+    finally:
+        env.close()
+    return collected
+
+
+def save_frames(path: str | Path, frames: np.ndarray, **meta: Any) -> Path:
+    """Save (N, H, W, C) uint8 frames to a compressed `.npz` with JSON metadata (env id, size, ...)."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.dtype != np.uint8:
+        raise EnvError(f"Frames must be an (N, H, W, C) uint8 array, got {frames.dtype} of shape {frames.shape}.")
+    try:
+        meta_json = json.dumps(meta)
+    except TypeError as error:
+        raise EnvError(f"Frame metadata must be plain JSON values (str, int, float, lists): {error}.") from error
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, frames=frames, meta=np.array(meta_json))
+    return path
+
+
+def _open(path: str | Path) -> np.lib.npyio.NpzFile:
+    path = Path(path)
+    if not path.is_file():
+        raise EnvError(f"No frame file at '{path}'; create one with `gymforge collect --env ID --frames N --out FILE`.")
+    archive = np.load(path, allow_pickle=False)
+    if "frames" not in archive.files:
+        raise EnvError(f"'{path}' holds no 'frames' array; it was not written by save_frames.")
+    return archive
+
+
+def load_frames(path: str | Path) -> np.ndarray:
+    """Read the (N, H, W, C) uint8 frames written by `save_frames`."""
+    with _open(path) as archive:
+        return archive["frames"]
+
+
+def frames_metadata(path: str | Path) -> dict[str, Any]:
+    """Read the metadata written by `save_frames` (empty when there is none)."""
+    with _open(path) as archive:
+        return json.loads(str(archive["meta"])) if "meta" in archive.files else {}
+
+
+class FrameDataset:
+    """Frames as float32 (C, H, W) arrays in [0, 1], indexable like a torch Dataset (a DataLoader can wrap it)."""
+
+    def __init__(self, frames: np.ndarray | str | Path):
+        self.frames = load_frames(frames) if isinstance(frames, (str, Path)) else np.asarray(frames)
+        if self.frames.ndim != 4 or self.frames.dtype != np.uint8:
+            raise EnvError(f"FrameDataset needs (N, H, W, C) uint8 frames, got {self.frames.dtype} {self.frames.shape}.")
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.frames[index].transpose(2, 0, 1).astype(np.float32) / 255.0
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one item, for building a model."""
+        _, height, width, channels = self.frames.shape
+        return channels, height, width

@@ -1,0 +1,32 @@
+"""Recording episodes and writing them as GIF; MP4 needs the video extra."""
+
+import sys
+
+import gymnasium as gym
+import pytest
+from PIL import Image
+
+from envs import EnvError, record_episode, save_video
+
+
+def test_record_and_save_gif(tmp_path):
+    env = gym.make("gymforge/Catch-v0", render_mode="rgb_array")
+    frames, episode_return = record_episode(env, seed=0)
+    assert len(frames) == 10 and episode_return in (-1.0, 1.0)  # reset frame + 9 steps
+    path = save_video(frames, tmp_path / "catch.gif", fps=10)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 10 and gif.size == (320, 320)
+
+
+def test_recording_needs_rgb_array():
+    with pytest.raises(EnvError, match="render_mode='rgb_array'"):
+        record_episode(gym.make("gymforge/Catch-v0"))
+
+
+def test_mp4_without_the_video_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    frames, _ = record_episode(gym.make("gymforge/Catch-v0", render_mode="rgb_array"), seed=0)
+    with pytest.raises(EnvError, match=r"pip install 'gymforge\[video\]'"):
+        save_video(frames, tmp_path / "catch.mp4")
+    with pytest.raises(EnvError, match="as .gif or .mp4"):
+        save_video(frames, tmp_path / "catch.avi")
