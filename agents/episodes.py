@@ -1,17 +1,13 @@
-"""Playing whole episodes with a policy: evaluation figures, watching, and recording videos."""
+"""Playing whole episodes with a policy: evaluation figures, watching, and frames for recorded videos."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from gymforge.errors import UserError
-from gymforge.logger import encode_gif
 
 # Environments whose reward is a success signal without an `is_success` info key: success = positive return.
 SUCCESS_ON_POSITIVE_RETURN = {"FrozenLake-v1", "FrozenLake8x8-v1"}
@@ -64,21 +60,3 @@ def play_episodes(env: gym.Env, make_policy: Callable[[], Policy], episodes: int
         elif env_id in SUCCESS_ON_POSITIVE_RETURN:
             result.successes.append(total > 0)
     return result
-
-
-def write_video(path: Path, frames: list[np.ndarray], fps: float = 30) -> None:
-    """A .gif (pillow) or .mp4 (imageio with ffmpeg, the `video` extra)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stack = np.stack(frames).astype(np.uint8)
-    if path.suffix.lower() == ".gif":
-        path.write_bytes(encode_gif(stack, fps))
-        return
-    try:
-        import imageio.v2 as imageio
-    except ImportError:
-        raise UserError("writing .mp4 needs `pip install 'gymforge[video]'`; a .gif needs nothing extra") from None
-    try:
-        imageio.mimwrite(path, list(stack), fps=fps, macro_block_size=1)
-    except (ImportError, RuntimeError) as error:
-        raise UserError(f"could not write {path} ({error}); `pip install 'gymforge[video]'` brings ffmpeg") from None

@@ -99,7 +99,7 @@ class QLearning:
     # ---- environment --------------------------------------------------------------------------------
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """The training environment, with the discretizer when the config asks for bins."""
-        from envs.make import make_env
+        from envs import make_env
 
         config = self.config
         env = make_env(config.env, render_mode=render_mode)
@@ -226,10 +226,7 @@ class QLearning:
 
     def log_media(self, logger: Any, step: int) -> None:
         """For grid worlds: state values as colours and the greedy action as arrows."""
-        try:  # TEMPORARY until envs' grid_image lands
-            from envs import grid_image
-        except ImportError:
-            return
+        from envs import grid_image
 
         values = self.values
         image = grid_image(self.eval_env, values.max(axis=1), values.argmax(axis=1))

@@ -6,6 +6,7 @@ Importing `envs` registers the gymforge environments (`gymforge/Catch-v0`, ...) 
 from envs.atari import EpisodicLife, FireReset, atari_wrappers, make_atari_env
 from envs.cartpole_no_velocity import CartPoleNoVelocityEnv
 from envs.catch import CatchEnv
+from envs.discretize import DiscretizeObservation
 from envs.errors import EnvError
 from envs.frames import FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
 from envs.grid_image import grid_image
@@ -27,6 +28,7 @@ __all__ = [
     "LAYOUTS",
     "CartPoleNoVelocityEnv",
     "CatchEnv",
+    "DiscretizeObservation",
     "EnvError",
     "EpisodicLife",
     "FireReset",

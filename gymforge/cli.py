@@ -206,9 +206,9 @@ def command_watch(args: argparse.Namespace) -> int:
     for index, episode_return in enumerate(result.returns):
         print(f"episode {index + 1}: return {episode_return:.2f}, length {result.lengths[index]}")
     if args.record is not None:
-        from agents.episodes import write_video
+        from envs import save_video
 
-        write_video(args.record, result.frames, fps=env.metadata.get("render_fps", 30))
+        save_video(result.frames, args.record, fps=env.metadata.get("render_fps", 30))
         print(f"wrote {args.record}", file=sys.stderr)
     return 0
 

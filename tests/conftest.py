@@ -5,6 +5,6 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-import torch  # noqa: E402
+import torch
 
 torch.set_num_threads(1)

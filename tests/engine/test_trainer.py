@@ -18,8 +18,8 @@ from gymforge.run import Run
 from gymforge.trainer import Trainer
 from tests.helpers import ROOT, event_tags, scalar_steps
 
-FAST = dict(env="FrozenLake-v1", steps=10_000, eval_every=5_000, checkpoint_every=2_000, eval_episodes=20,
-            log_every=1_000)
+FAST = {"env": "FrozenLake-v1", "steps": 10_000, "eval_every": 5_000, "checkpoint_every": 2_000,
+        "eval_episodes": 20, "log_every": 1_000}
 
 
 def test_run_folder_holds_config_events_checkpoints_and_summary(tmp_path):
