@@ -17,7 +17,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 def make_activation(name: str | None) -> nn.Module:
-    """A fresh activation module for `name`; None or "identity" gives nn.Identity (handy for output layers)."""
+    """A fresh activation module for `name`; None or "identity" gives nn.Identity (for output layers)."""
     if name is None or name == "identity":
         return nn.Identity()
     try:

@@ -26,8 +26,11 @@ class MultiCategorical(Distribution):
         self.nvec = [int(n) for n in nvec]
         self.logits = logits  # (B, sum(nvec))
         self.categoricals = [Categorical(logits=chunk) for chunk in torch.split(logits, self.nvec, dim=-1)]
-        super().__init__(batch_shape=logits.shape[:-1], event_shape=torch.Size([len(self.nvec)]),
-                         validate_args=validate_args)
+        super().__init__(
+            batch_shape=logits.shape[:-1],
+            event_shape=torch.Size([len(self.nvec)]),
+            validate_args=validate_args,
+        )
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
         """actions (B, D) integer -> (B,)."""
@@ -45,7 +48,7 @@ class MultiCategorical(Distribution):
 
 
 class CategoricalHead(nn.Module):
-    """Features -> Categorical over `num_actions` (Discrete spaces); small init keeps the first policy uniform."""
+    """Features -> Categorical over `num_actions` (Discrete); a small init keeps the first policy uniform."""
 
     def __init__(self, in_features: int, num_actions: int, init_gain: float = 0.01) -> None:
         super().__init__()

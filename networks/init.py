@@ -25,8 +25,15 @@ INITIALIZERS = (
 )
 
 # Layers whose weight and bias `init_module` resets.
-WEIGHTED_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
-                   nn.ConvTranspose3d)
+WEIGHTED_LAYERS = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+)
 
 
 @torch.no_grad()
@@ -76,5 +83,5 @@ def init_module(
 
 
 def layer_init(layer: nn.Module, gain: float = math.sqrt(2), bias: float = 0.0) -> nn.Module:
-    """Orthogonal weights with `gain` and constant bias, the PPO convention (sqrt(2) body, 0.01 policy, 1 value)."""
+    """Orthogonal weights with `gain`, constant bias: PPO's habit (sqrt(2) body, 0.01 policy, 1 value)."""
     return init_module(layer, "orthogonal", gain=gain, bias=bias)

@@ -20,14 +20,16 @@ def mae(prediction: torch.Tensor, target: torch.Tensor, reduction: str = "mean")
     return F.l1_loss(prediction, target, reduction=reduction)
 
 
-def huber(prediction: torch.Tensor, target: torch.Tensor, delta: float = 1.0, reduction: str = "mean"
-          ) -> torch.Tensor:
-    """0.5 e^2 for |e| <= delta, delta (|e| - delta/2) beyond: DQN's loss, quadratic near zero, linear for outliers."""
+def huber(
+    prediction: torch.Tensor, target: torch.Tensor, delta: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
+    """0.5 e^2 for |e| <= delta, delta (|e| - delta/2) beyond: DQN's loss, linear for outliers."""
     return F.huber_loss(prediction, target, delta=delta, reduction=reduction)
 
 
-def pseudo_huber(prediction: torch.Tensor, target: torch.Tensor, delta: float = 1.0, reduction: str = "mean"
-                 ) -> torch.Tensor:
+def pseudo_huber(
+    prediction: torch.Tensor, target: torch.Tensor, delta: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
     """delta^2 (sqrt(1 + (e/delta)^2) - 1): a smooth Huber with every derivative continuous."""
     error = prediction - target
     # Same value as delta^2 (sqrt(1 + u) - 1) with u = (e/delta)^2, without the cancellation near e = 0.
@@ -41,14 +43,16 @@ def smooth_labels(labels: torch.Tensor, num_classes: int, smoothing: float) -> t
     return one_hot * (1.0 - smoothing) + smoothing / num_classes
 
 
-def cross_entropy(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0,
-                  reduction: str = "mean") -> torch.Tensor:
+def cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> torch.Tensor:
     """Softmax cross-entropy of logits (N, K) against class indices (N,), with optional label smoothing."""
     return F.cross_entropy(logits, labels, label_smoothing=label_smoothing, reduction=reduction)
 
 
-def bce_with_logits(logits: torch.Tensor, target: torch.Tensor, label_smoothing: float = 0.0,
-                    reduction: str = "mean") -> torch.Tensor:
+def bce_with_logits(
+    logits: torch.Tensor, target: torch.Tensor, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> torch.Tensor:
     """Binary cross-entropy on raw logits; smoothing moves targets to t (1 - s) + s / 2 (one-sided GAN tricks
     pass already-smoothed targets instead)."""
     target = target * (1.0 - label_smoothing) + 0.5 * label_smoothing

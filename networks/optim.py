@@ -10,8 +10,16 @@ from torch import nn
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
-NORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm,
-               nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+NORM_LAYERS = (
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+    nn.BatchNorm3d,
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.InstanceNorm1d,
+    nn.InstanceNorm2d,
+    nn.InstanceNorm3d,
+)
 
 
 def parameter_groups(module: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -37,8 +45,10 @@ def parameter_groups(module: nn.Module, weight_decay: float) -> list[dict[str, A
 
 def _groups_by_shape(tensors: list[torch.Tensor], weight_decay: float) -> list[dict[str, Any]]:
     """Bare tensors have no layer to look at, so 1-D ones (biases, gains) are the ones exempt from decay."""
-    groups = [{"params": [t for t in tensors if t.ndim >= 2], "weight_decay": weight_decay},
-              {"params": [t for t in tensors if t.ndim < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [t for t in tensors if t.ndim >= 2], "weight_decay": weight_decay},
+        {"params": [t for t in tensors if t.ndim < 2], "weight_decay": 0.0},
+    ]
     return [group for group in groups if group["params"]]
 
 
@@ -52,7 +62,7 @@ def make_optimizer(
     """A torch.optim optimizer by name; given a module, weight decay skips biases and norm weights.
 
     "momentum" and "nesterov" are SGD with momentum 0.9 (override with `momentum=`). Given bare tensors,
-    the same rule applies by shape (1-D tensors are not decayed); given dict groups, they are used as they are.
+    the same rule applies by shape (1-D tensors are not decayed); dict groups are used as they are.
     `weight_decay` is decoupled (AdamW) for "adamw" and an L2 term in the gradient for the others.
     """
     if name not in OPTIMIZERS:
@@ -66,7 +76,13 @@ def make_optimizer(
     if name in ("sgd", "momentum", "nesterov"):
         if name != "sgd":
             kwargs.setdefault("momentum", 0.9)
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, nesterov=name == "nesterov", **kwargs)
-    optimizer_class = {"adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
-                       "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
+        return torch.optim.SGD(
+            params, lr=lr, weight_decay=weight_decay, nesterov=name == "nesterov", **kwargs
+        )
+    optimizer_class = {
+        "adagrad": torch.optim.Adagrad,
+        "rmsprop": torch.optim.RMSprop,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }[name]
     return optimizer_class(params, lr=lr, weight_decay=weight_decay, **kwargs)

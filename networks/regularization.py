@@ -17,8 +17,11 @@ def clip_gradients(
 
     Returns the global gradient norm before norm clipping (after value clipping), worth logging.
     """
-    params = [p for p in (parameters.parameters() if isinstance(parameters, nn.Module) else parameters)
-              if p.grad is not None]
+    params = [
+        p
+        for p in (parameters.parameters() if isinstance(parameters, nn.Module) else parameters)
+        if p.grad is not None
+    ]
     if max_value is not None:
         torch.nn.utils.clip_grad_value_(params, max_value)
     if max_norm is not None:
@@ -34,12 +37,12 @@ def _weights(parameters: nn.Module | Iterable[torch.Tensor], include_biases: boo
 
 
 def l1_penalty(parameters: nn.Module | Iterable[torch.Tensor], include_biases: bool = False) -> torch.Tensor:
-    """Sum of absolute weights (matrices and kernels only unless `include_biases`); add `coef * this` to a loss."""
+    """Sum of |w| over matrices and kernels (biases too with `include_biases`); add coef * this to a loss."""
     weights = _weights(parameters, include_biases)
     return sum((w.abs().sum() for w in weights), torch.tensor(0.0))
 
 
 def l2_penalty(parameters: nn.Module | Iterable[torch.Tensor], include_biases: bool = False) -> torch.Tensor:
-    """Sum of squared weights (matrices and kernels only unless `include_biases`); add `coef * this` to a loss."""
+    """Sum of w^2 over matrices and kernels (biases too with `include_biases`); add coef * this to a loss."""
     weights = _weights(parameters, include_biases)
     return sum((w.pow(2).sum() for w in weights), torch.tensor(0.0))

@@ -1,4 +1,4 @@
-"""Learning-rate schedules as plain functions of the step, for torch's LambdaLR or for reading a value directly."""
+"""Learning-rate schedules as plain functions of the step, for torch's LambdaLR or for reading directly."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def make_schedule(
     if name not in SCHEDULES:
         raise ValueError(f"Unknown schedule {name!r}; choose one of {list(SCHEDULES)}.")
     if total_steps <= 0 or not 0 <= warmup_steps < total_steps:
-        raise ValueError(f"Need total_steps > 0 and 0 <= warmup_steps < total_steps, got {total_steps}, "
-                         f"{warmup_steps}.")
+        raise ValueError(
+            f"Need total_steps > 0 and 0 <= warmup_steps < total_steps, got {total_steps}, {warmup_steps}."
+        )
     if name.startswith("warmup_"):
         if warmup_steps == 0:
             raise ValueError(f"Schedule {name!r} needs warmup_steps > 0.")
@@ -55,7 +56,7 @@ def make_schedule(
 
 
 def schedule_value(name: str, step: int, total_steps: int, base_value: float = 1.0, **kwargs: float) -> float:
-    """The scheduled value at `step`: base_value times the multiplier (a learning rate, an entropy coefficient)."""
+    """The value at `step`: base_value times the multiplier (a learning rate, an entropy coefficient)."""
     return base_value * make_schedule(name, total_steps, **kwargs)(step)
 
 

@@ -13,8 +13,9 @@ def test_categorical_head_matches_torch_on_hand_built_logits():
         head.logits.weight.zero_()
         head.logits.bias.copy_(torch.log(torch.tensor([0.2, 0.3, 0.5])))
     distribution = head(torch.zeros(4, 2))
-    assert torch.allclose(distribution.log_prob(torch.tensor([0, 1, 2, 2])),
-                          torch.log(torch.tensor([0.2, 0.3, 0.5, 0.5])))
+    assert torch.allclose(
+        distribution.log_prob(torch.tensor([0, 1, 2, 2])), torch.log(torch.tensor([0.2, 0.3, 0.5, 0.5]))
+    )
     expected_entropy = -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5))
     assert torch.allclose(distribution.entropy(), torch.full((4,), expected_entropy))
     assert torch.equal(distribution.mode, torch.full((4,), 2))
@@ -58,8 +59,12 @@ def test_multi_categorical_matches_a_product_of_categoricals():
 
 @pytest.mark.parametrize(
     "head, action_shape",
-    [(CategoricalHead(6, 4), ()), (MultiCategoricalHead(6, [3, 2, 4]), (3,)), (DiagGaussianHead(6, 2), (2,)),
-     (DiagGaussianHead(6, 2, state_dependent_std=True), (2,))],
+    [
+        (CategoricalHead(6, 4), ()),
+        (MultiCategoricalHead(6, [3, 2, 4]), (3,)),
+        (DiagGaussianHead(6, 2), (2,)),
+        (DiagGaussianHead(6, 2, state_dependent_std=True), (2,)),
+    ],
 )
 def test_heads_shapes_and_gradients(head, action_shape):
     distribution = head(torch.randn(7, 6))

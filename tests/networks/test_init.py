@@ -56,8 +56,9 @@ def test_zeros():
 
 
 def test_init_module_touches_every_linear_and_conv():
-    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8, 4),
-                          nn.ConvTranspose2d(4, 2, 3))
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8, 4), nn.ConvTranspose2d(4, 2, 3)
+    )
     init_module(model, "orthogonal", gain=2.0, bias=0.5)
     for layer in (model[0], model[3], model[4]):
         assert torch.all(layer.bias == 0.5)

@@ -4,8 +4,15 @@ from torch import nn
 
 from networks import OPTIMIZERS, make_optimizer, parameter_groups
 
-LEARNING_RATES = {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.5, "rmsprop": 0.01,
-                  "adam": 0.05, "adamw": 0.05}
+LEARNING_RATES = {
+    "sgd": 0.05,
+    "momentum": 0.02,
+    "nesterov": 0.02,
+    "adagrad": 0.5,
+    "rmsprop": 0.01,
+    "adam": 0.05,
+    "adamw": 0.05,
+}
 
 
 def _quadratic():
