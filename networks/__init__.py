@@ -1,7 +1,10 @@
 """Neural-network building blocks shared by agents/ and generative/; imports only torch and numpy."""
 
 from networks.activations import ACTIVATIONS, make_activation
+from networks.conv_decoder import ConvDecoder, conv_transpose_output_size
+from networks.conv_encoder import ConvEncoder, conv_output_size
 from networks.distributions import CategoricalHead, DiagGaussianHead, MultiCategorical, MultiCategoricalHead
+from networks.image_encoders import NatureCNN, SmallCNN
 from networks.init import INITIALIZERS, init_module, initialize_, layer_init
 from networks.losses import (
     LOSSES,
@@ -17,6 +20,7 @@ from networks.losses import (
 from networks.mlp import MLP
 from networks.optim import OPTIMIZERS, make_optimizer, parameter_groups
 from networks.regularization import clip_gradients, l1_penalty, l2_penalty
+from networks.residual import ResidualBlock
 from networks.schedules import SCHEDULES, make_lr_scheduler, make_schedule, schedule_value
 
 __all__ = [
@@ -27,11 +31,18 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULES",
     "CategoricalHead",
+    "ConvDecoder",
+    "ConvEncoder",
     "DiagGaussianHead",
     "MultiCategorical",
     "MultiCategoricalHead",
+    "NatureCNN",
+    "ResidualBlock",
+    "SmallCNN",
     "bce_with_logits",
     "clip_gradients",
+    "conv_output_size",
+    "conv_transpose_output_size",
     "cross_entropy",
     "huber",
     "init_module",
