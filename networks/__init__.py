@@ -19,6 +19,7 @@ from networks.losses import (
 )
 from networks.mlp import MLP
 from networks.optim import OPTIMIZERS, make_optimizer, parameter_groups
+from networks.recurrent import RECURRENT_KINDS, RecurrentCore
 from networks.regularization import clip_gradients, l1_penalty, l2_penalty
 from networks.residual import ResidualBlock
 from networks.schedules import SCHEDULES, make_lr_scheduler, make_schedule, schedule_value
@@ -29,6 +30,7 @@ __all__ = [
     "LOSSES",
     "MLP",
     "OPTIMIZERS",
+    "RECURRENT_KINDS",
     "SCHEDULES",
     "CategoricalHead",
     "ConvDecoder",
@@ -37,6 +39,7 @@ __all__ = [
     "MultiCategorical",
     "MultiCategoricalHead",
     "NatureCNN",
+    "RecurrentCore",
     "ResidualBlock",
     "SmallCNN",
     "bce_with_logits",
