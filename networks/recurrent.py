@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -105,5 +107,6 @@ class RecurrentCore(nn.Module):
         return out, _map_state(final, lambda s: s[:, last_segment])
 
 
-def _map_state(state: State, function) -> State:
+def _map_state(state: State, function: Callable[[torch.Tensor], torch.Tensor]) -> State:
+    """Apply `function` to h, or to both h and c of an LSTM state."""
     return tuple(function(s) for s in state) if isinstance(state, tuple) else function(state)
