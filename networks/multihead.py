@@ -83,14 +83,14 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: torch.Tensor | None,
         attn_mask: torch.Tensor | None,
         causal: bool,
-        device: torch.device,
+        like: torch.Tensor,
     ) -> torch.Tensor | None:
-        """All masks folded into one additive float mask (B or 1, heads or 1, Tq, Tk), or None."""
+        """All masks folded into one additive mask (B or 1, heads or 1, Tq, Tk) of `like`'s dtype, or None."""
         if key_padding_mask is None and attn_mask is None and not causal:
             return None
-        mask = torch.zeros(1, 1, query_len, key_len, device=device)
+        mask = torch.zeros(1, 1, query_len, key_len, device=like.device, dtype=like.dtype)
         if causal:
-            mask = mask.masked_fill(causal_mask(query_len, key_len, device), float("-inf"))
+            mask = mask.masked_fill(causal_mask(query_len, key_len, like.device), float("-inf"))
         if attn_mask is not None:
             if attn_mask.dim() == 3:  # (B * heads, Tq, Tk)
                 attn_mask = attn_mask.view(batch, self.num_heads, query_len, key_len)
@@ -129,7 +129,7 @@ class MultiHeadAttention(nn.Module):
         v = self._split_heads(self.value_proj(value))  # (B, heads, Tk, head_dim)
         dropout = self.dropout if self.training else 0.0
         if need_weights:
-            mask = self._mask(batch, query_len, key_len, key_padding_mask, attn_mask, causal, query.device)
+            mask = self._mask(batch, query_len, key_len, key_padding_mask, attn_mask, causal, q)
             out, weights = scaled_dot_product_attention(q, k, v, mask, dropout)
         else:
             # A purely causal square mask goes to the fused kernel as a flag, which is its fastest form.
@@ -137,7 +137,7 @@ class MultiHeadAttention(nn.Module):
             mask = (
                 None
                 if only_causal
-                else self._mask(batch, query_len, key_len, key_padding_mask, attn_mask, causal, query.device)
+                else self._mask(batch, query_len, key_len, key_padding_mask, attn_mask, causal, q)
             )
             out = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=only_causal
