@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,21 @@ def encode_gif(frames: np.ndarray, fps: float) -> bytes:
     return buffer.getvalue()
 
 
+def wait_for_a_later_file_name(log_dir: Path) -> None:
+    """Event files are named events.out.tfevents.<second>...; readers order them by name. A resumed run's file
+    must sort after the old one, so within the second the old file was created, wait for the next."""
+    seconds = [int(path.name.split(".")[3]) for path in log_dir.glob("events.out.tfevents.*")
+               if path.name.split(".")[3].isdigit()]
+    if seconds and time.time() < max(seconds) + 1:
+        time.sleep(max(seconds) + 1 - time.time())
+
+
 class Logger:
     """TensorBoard writer for one run. purge_step makes a resumed run drop events logged after its checkpoint."""
 
     def __init__(self, log_dir: Path, purge_step: int | None = None) -> None:
         self.log_dir = Path(log_dir)
+        wait_for_a_later_file_name(self.log_dir)
         self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step, flush_secs=10)
 
     def scalars(self, metrics: dict[str, float], step: int) -> None:

@@ -52,6 +52,8 @@ class Trainer:
         }
 
     def save(self, which: str) -> None:
+        if self.logger is not None:  # events up to this step reach disk first: a resume leaves no gap
+            self.logger.flush()
         save_checkpoint(self.run.checkpoint(which), self.checkpoint_state())
 
     def restore(self, which: str = "last") -> int:
