@@ -31,6 +31,18 @@ class EpisodeResult:
         return figures
 
 
+def finished_episodes(infos: dict[str, Any]) -> list[tuple[float, int]]:
+    """(return, length) of the episodes a vector env's step just ended, from RecordEpisodeStatistics' infos.
+
+    make_env puts RecordEpisodeStatistics innermost, so these are the game's true returns (before reward
+    clipping or normalisation).
+    """
+    if "episode" not in infos:
+        return []
+    mask = infos.get("_episode", np.ones(len(infos["episode"]["r"]), dtype=bool))
+    return [(float(r), int(n)) for r, n, done in zip(infos["episode"]["r"], infos["episode"]["l"], mask) if done]
+
+
 def play_episodes(env: gym.Env, make_policy: Callable[[], Policy], episodes: int, seed: int,
                   record: bool = False, max_steps: int = 10_000) -> EpisodeResult:
     """Run `episodes` whole episodes; make_policy() gives a fresh policy per episode (recurrent ones keep state).
