@@ -49,6 +49,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     for algorithm in [
         Algorithm("qlearning", "agents.qlearning", "QLearning", "QLearningConfig",
                   "tabular Q-learning, Double Q, SARSA, Expected SARSA (discrete or discretized observations)"),
+        Algorithm("ppo", "agents.ppo", "PPO", "PPOConfig",
+                  "proximal policy optimization: discrete/continuous actions, CNN, LSTM/GRU or transformer memory"),
     ]
 }
 

@@ -1,0 +1,383 @@
+"""Proximal Policy Optimization (Schulman et al. 2017) with the implementation details that make it work.
+
+Vector envs, GAE, the clipped surrogate, optional value clipping, entropy bonus, per-minibatch advantage
+normalization, orthogonal init, Adam(eps=1e-5), learning-rate and clip-range annealing, global grad-norm
+clipping, the k3 approx-KL with optional early stop, explained variance. Truncated episodes bootstrap
+from their true final observation, terminated ones do not (see agents/rollout.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar, Literal
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from agents.actor_critic import ActorCritic, Memory, memory_window
+from agents.episodes import finished_episodes, play_episodes
+from agents.rollout import Minibatch, RolloutBuffer
+from agents.schedules import interpolate
+from gymforge.config import AgentConfig
+from gymforge.errors import ConfigError, require
+from networks import clip_gradients, make_optimizer
+
+
+@dataclass
+class PPOConfig(AgentConfig):
+    """PPO for Discrete, Box and MultiDiscrete actions; feed-forward, CNN, recurrent or transformer memory."""
+
+    env: str = "CartPole-v1"
+    steps: int = 100_000
+    env_options: tuple[str, ...] = ()
+    """Keyword arguments for gym.make as KEY=VALUE (YAML values), e.g. continuous=true for LunarLander-v3."""
+    n_envs: int = 8
+    """Parallel environments in the vector env."""
+    vectorization: Literal["sync", "async"] = "sync"
+    """Step the envs in this process (sync, fastest for cheap envs) or one process each (async)."""
+    n_steps: int = 128
+    """Steps per env per rollout; a rollout is n_envs * n_steps transitions."""
+    batch_size: int = 256
+    """Minibatch size in transitions (recurrent: a multiple of n_steps, i.e. whole env sequences)."""
+    n_epochs: int = 4
+    """Passes over each rollout."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 0.95
+    """GAE lambda: 0 is one-step TD, 1 is Monte Carlo."""
+    learning_rate: float = 3e-4
+    """Adam step size at the start."""
+    learning_rate_schedule: Literal["constant", "linear"] = "linear"
+    """linear anneals the step size to 0 over the run."""
+    clip_range: float = 0.2
+    """Policy ratio clip epsilon at the start."""
+    clip_range_schedule: Literal["constant", "linear"] = "constant"
+    """linear anneals the clip range to 0 over the run."""
+    clip_range_vf: float = 0.0
+    """Clip value updates to this distance from the old values; 0 turns value clipping off."""
+    ent_coef: float = 0.0
+    """Entropy bonus weight."""
+    vf_coef: float = 0.5
+    """Value loss weight."""
+    max_grad_norm: float = 0.5
+    """Global gradient-norm clip."""
+    target_kl: float = 0.0
+    """Stop the update's epochs once the approx KL of a minibatch exceeds this; 0 never stops early."""
+    normalize_advantage: bool = True
+    """Normalize advantages per minibatch."""
+    normalize_observation: bool = False
+    """Running mean/std observation normalization (statistics saved and used by evaluate/watch)."""
+    normalize_reward: bool = False
+    """Scale rewards by the running std of the discounted return."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """MLP widths of the vector encoder (images get a CNN)."""
+    activation: str = "tanh"
+    """Activation of the MLP encoder."""
+    shared_network: bool = False
+    """Actor and critic share one trunk (else each has its own, and the value loss cannot touch the actor)."""
+    memory: Memory = "none"
+    """Policy memory: none, an lstm or gru core, or a transformer over the last memory_length observations."""
+    memory_size: int = 64
+    """Hidden size of the recurrent core, or embedding width of the transformer."""
+    memory_length: int = 8
+    """Observations the transformer memory sees (the current one and the K-1 before it)."""
+    log_std_init: float = 0.0
+    """Initial log standard deviation of Gaussian policies."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "memory_size", "memory_length"):
+            require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
+        require(0 <= self.gamma <= 1 and 0 <= self.gae_lambda <= 1, "--gamma and --gae-lambda must be in [0, 1]")
+        require(self.learning_rate > 0 and self.clip_range > 0, "--learning-rate and --clip-range must be positive")
+        rollout = self.n_envs * self.n_steps
+        if self.memory in ("lstm", "gru"):
+            require(self.batch_size % self.n_steps == 0,
+                    f"a recurrent minibatch must hold whole env sequences, but --batch-size {self.batch_size} is "
+                    f"not a multiple of --n-steps {self.n_steps}; use --batch-size k*{self.n_steps} with k "
+                    f"dividing --n-envs {self.n_envs}")
+        require(self.batch_size <= rollout,
+                f"the rollout (--n-envs {self.n_envs} x --n-steps {self.n_steps} = {rollout}) is smaller than a "
+                f"minibatch (--batch-size {self.batch_size}); lower --batch-size or raise --n-steps/--n-envs")
+        require(rollout % self.batch_size == 0,
+                f"the rollout of {rollout} transitions does not split into minibatches of {self.batch_size}; "
+                f"choose a --batch-size that divides --n-envs x --n-steps = {rollout}")
+        require(not (self.memory == "transformer" and self.normalize_observation),
+                "--memory transformer reads a padding marker from the observations; drop --normalize-observation")
+        for option in self.env_options:
+            require("=" in option, f"--env-options takes KEY=VALUE pairs, got {option!r}")
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        import yaml
+
+        return {key: yaml.safe_load(value) for key, value in (option.split("=", 1) for option in self.env_options)}
+
+    @property
+    def n_minibatches(self) -> int:
+        return self.n_envs * self.n_steps // self.batch_size
+
+
+class PPO:
+    """One train_step is one rollout of n_envs * n_steps transitions and n_epochs of minibatch updates."""
+
+    score_key: ClassVar[str] = "mean_return"
+    score_mode: ClassVar[str] = "max"
+
+    def __init__(self, config: PPOConfig, device: torch.device | None = None) -> None:
+        self.config = config
+        self.device = device or torch.device("cpu")
+        self.envs = self.make_vec_env()
+        self.eval_env = self.make_env()
+        self.action_space = self.envs.single_action_space
+        space = self.envs.single_observation_space
+        self.model = ActorCritic(space, self.action_space, config.hidden_sizes, config.activation,
+                                 config.shared_network, config.memory, config.memory_size,
+                                 config.log_std_init).to(self.device)
+        self.optimizer = make_optimizer("adam", self.model, config.learning_rate, eps=1e-5)
+        self.buffer = RolloutBuffer(config.n_steps, config.n_envs, space.shape, space.dtype,
+                                    self.action_space.shape, self.action_space.dtype, self.device)
+        self.rng = np.random.default_rng(config.seed)
+        self.steps = self.updates = 0
+        self.start_rollouts()
+
+    # ---- environments -------------------------------------------------------------------------------
+    def is_atari(self) -> bool:
+        from envs import resolve_env_id
+
+        return "ale_py" in str(gym.spec(resolve_env_id(self.config.env)).entry_point)
+
+    def wrappers(self, training: bool) -> list[Any]:
+        from envs import atari_wrappers
+
+        if self.is_atari():
+            return [partial(atari_wrappers, training=training)]
+        if self.config.memory == "transformer":
+            return [partial(memory_window, length=self.config.memory_length)]
+        return []
+
+    def make_vec_env(self) -> gym.vector.VectorEnv:
+        from envs import NormalizeObservation, NormalizeReward, make_vec_env
+
+        config = self.config
+        kwargs = {"frameskip": 1, **config.env_kwargs} if self.is_atari() else config.env_kwargs
+        envs = make_vec_env(config.env, config.n_envs, seed=config.seed, vectorization=config.vectorization,
+                            wrappers=self.wrappers(training=True), **kwargs)
+        if config.normalize_observation:
+            envs = NormalizeObservation(envs)
+        if config.normalize_reward:
+            envs = NormalizeReward(envs, gamma=config.gamma)
+        return envs
+
+    def make_env(self, render_mode: str | None = None) -> gym.Env:
+        """One env as training sees it (Atari: whole games, raw scores); observation normalization, frozen,
+        happens in act()."""
+        from envs import make_env
+
+        kwargs = {"frameskip": 1, **self.config.env_kwargs} if self.is_atari() else self.config.env_kwargs
+        env = make_env(self.config.env, render_mode=render_mode, **kwargs)
+        for wrapper in self.wrappers(training=False):
+            env = wrapper(env)
+        return env
+
+    def obs_statistics(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mean, std) the observations are normalized with, or None."""
+        from envs import normalization_state
+
+        state = normalization_state(self.envs).get("NormalizeObservation")
+        if state is None:
+            return None
+        return state["obs_rms"]["mean"], np.sqrt(state["obs_rms"]["var"] + 1e-8)
+
+    # ---- acting -------------------------------------------------------------------------------------
+    def policy(self) -> Any:
+        """A greedy policy for one episode; a recurrent one carries its memory state between calls."""
+        statistics = self.obs_statistics()
+        memory = {"state": self.model.initial_state(1, self.device), "start": torch.ones(1, device=self.device)}
+
+        @torch.no_grad()
+        def act(observation: Any) -> Any:
+            observation = np.asarray(observation)
+            if statistics is not None:
+                observation = ((observation - statistics[0]) / statistics[1]).astype(np.float32)
+            obs = torch.as_tensor(observation, device=self.device).unsqueeze(0)  # (1, ...)
+            distribution, _, memory["state"] = self.model(obs, memory["state"], memory["start"])
+            memory["start"] = torch.zeros(1, device=self.device)
+            return self.to_env_action(distribution.mode.cpu().numpy())[0]
+
+        return act
+
+    def act(self, observation: Any) -> Any:
+        """The greedy action for one observation (feed-forward policies; recurrent ones use policy())."""
+        return self.policy()(observation)
+
+    def to_env_action(self, actions: np.ndarray) -> np.ndarray:
+        """Gaussian actions are clipped to the bounds only here, on their way to the env."""
+        if isinstance(self.action_space, gym.spaces.Box):
+            return np.clip(actions, self.action_space.low, self.action_space.high)
+        return actions
+
+    # ---- rollouts -----------------------------------------------------------------------------------
+    @property
+    def progress(self) -> int:
+        return self.steps
+
+    def start_rollouts(self, seed: int | None = None) -> None:
+        self.observation, _ = self.envs.reset(seed=self.config.seed if seed is None else seed)
+        self.after_episode_end = np.zeros(self.config.n_envs, dtype=bool)  # next step is an ignored reset step
+        self.episode_starts = np.ones(self.config.n_envs, dtype=np.float32)
+        self.state = self.model.initial_state(self.config.n_envs, self.device)
+
+    @torch.no_grad()
+    def collect_rollout(self) -> list[tuple[float, int]]:
+        """Fill the buffer with n_steps steps of every env; returns the episodes that ended."""
+        buffer, episodes = self.buffer, []
+        buffer.initial_state = self.state
+        for t in range(self.config.n_steps):
+            buffer.observations[t] = self.observation
+            buffer.valid[t] = ~self.after_episode_end
+            buffer.episode_starts[t] = self.episode_starts
+            obs = torch.from_numpy(buffer.observations[t]).to(self.device)
+            starts = buffer._tensor(buffer.episode_starts[t]) if self.model.recurrent else None
+            distribution, value, self.state = self.model(obs, self.state, starts)
+            action = distribution.sample()
+            buffer.log_probs[t] = distribution.log_prob(action).cpu().numpy()
+            buffer.values[t] = value.cpu().numpy()
+            buffer.actions[t] = action = action.cpu().numpy()
+            self.observation, reward, terminated, truncated, infos = self.envs.step(self.to_env_action(action))
+            buffer.rewards[t], buffer.terminated[t], buffer.truncated[t] = reward, terminated, truncated
+            self.episode_starts = self.after_episode_end.astype(np.float32)  # a reset step returns a first obs
+            self.after_episode_end = terminated | truncated
+            episodes += finished_episodes(infos)
+        self.steps += self.config.n_steps * self.config.n_envs
+        obs = torch.from_numpy(self.observation).to(self.device)
+        last_values = self.model.value(obs, self.state, torch.from_numpy(self.episode_starts).to(self.device))
+        buffer.compute_gae(last_values.cpu().numpy(), self.config.gamma, self.config.gae_lambda)
+        return episodes
+
+    # ---- learning -----------------------------------------------------------------------------------
+    def schedules(self) -> tuple[float, float]:
+        """(learning rate, clip range) for the coming update, annealed over the budget."""
+        config, fraction = self.config, self.steps / self.config.steps
+        return (interpolate(config.learning_rate, 0.0, fraction, config.learning_rate_schedule),
+                interpolate(config.clip_range, 0.0, fraction, config.clip_range_schedule))
+
+    def losses(self, batch: Minibatch, clip_range: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The PPO loss of one minibatch and its diagnostics."""
+        config = self.config
+        distribution, values, _ = self.model(batch.observations, batch.initial_state, batch.episode_starts)
+        log_ratio = distribution.log_prob(batch.actions) - batch.old_log_probs
+        ratio = log_ratio.exp()
+        mask = batch.mask if batch.mask is not None else torch.ones_like(ratio)
+        count = mask.sum().clamp(min=1.0)
+
+        def mean(x: torch.Tensor) -> torch.Tensor:
+            return (x * mask).sum() / count
+
+        advantages = batch.advantages
+        if config.normalize_advantage:
+            centred = advantages - mean(advantages)
+            advantages = centred / (mean(centred.square()).sqrt() + 1e-8)
+        policy_loss = mean(-torch.min(advantages * ratio, advantages * ratio.clamp(1 - clip_range, 1 + clip_range)))
+        value_loss = (values - batch.returns).square()
+        if config.clip_range_vf > 0:
+            clipped = batch.old_values + (values - batch.old_values).clamp(-config.clip_range_vf, config.clip_range_vf)
+            value_loss = torch.max(value_loss, (clipped - batch.returns).square())
+        value_loss = 0.5 * mean(value_loss)
+        entropy = mean(distribution.entropy())
+        loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
+        with torch.no_grad():
+            diagnostics = {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
+                           "entropy": entropy.detach(),
+                           "approx_kl": mean((ratio - 1) - log_ratio),  # k3: unbiased, never negative
+                           "clip_fraction": mean(((ratio - 1).abs() > clip_range).float())}
+        return loss, diagnostics
+
+    def update(self) -> dict[str, float]:
+        config = self.config
+        learning_rate, clip_range = self.schedules()
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        minibatches = self.buffer.sequences if self.model.recurrent else self.buffer.samples
+        sums: dict[str, float] = {}
+        count, stopped_early, grad_norm = 0, False, 0.0
+        for _ in range(config.n_epochs):
+            for batch in minibatches(config.n_minibatches, self.rng):
+                loss, diagnostics = self.losses(batch, clip_range)
+                if config.target_kl > 0 and diagnostics["approx_kl"] > config.target_kl:
+                    stopped_early = True
+                    break
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = float(clip_gradients(self.model.parameters(), config.max_grad_norm))
+                self.optimizer.step()
+                for key, value in diagnostics.items():
+                    sums[key] = sums.get(key, 0.0) + float(value)
+                count += 1
+            if stopped_early:
+                break
+        self.updates += 1
+        valid = self.buffer.valid
+        values, returns = self.buffer.values[valid], self.buffer.returns[valid]
+        variance = returns.var()
+        metrics = {f"train/{key}": value / max(count, 1) for key, value in sums.items()}
+        metrics.update({"train/explained_variance": float(1 - (returns - values).var() / variance) if variance > 0
+                        else 0.0, "train/learning_rate": learning_rate, "train/clip_range": clip_range,
+                        "train/grad_norm": grad_norm, "train/minibatch_updates": float(count),
+                        "train/stopped_early": float(stopped_early)})
+        return metrics
+
+    def train_step(self) -> dict[str, float]:
+        episodes = self.collect_rollout()
+        metrics = self.update()
+        if episodes:
+            metrics["rollout/ep_return"] = float(np.mean([r for r, _ in episodes]))
+            metrics["rollout/ep_length"] = float(np.mean([n for _, n in episodes]))
+        return metrics
+
+    # ---- evaluation ---------------------------------------------------------------------------------
+    def evaluate(self) -> dict[str, float]:
+        result = play_episodes(self.eval_env, self.policy, self.config.eval_episodes, seed=self.config.seed + 10_000)
+        return result.figures()
+
+    def log_media(self, logger: Any, step: int) -> None:
+        """Nothing per evaluation: `gymforge watch --record` renders episodes on demand."""
+
+    # ---- checkpoint ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        from envs import normalization_state
+
+        normalization = map_arrays(normalization_state(self.envs), torch.from_numpy)
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "steps": self.steps,
+                "updates": self.updates, "rng": self.rng.bit_generator.state, "normalization": normalization}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        from envs import load_normalization_state
+
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as error:
+            raise ConfigError(f"the checkpoint's network does not fit this config ({str(error).splitlines()[0]}); "
+                              "use the config the run was trained with") from None
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.steps, self.updates = int(state["steps"]), int(state["updates"])
+        self.rng.bit_generator.state = state["rng"]
+        # Episodes in flight are not saved: a resumed run starts fresh, deterministically seeded episodes,
+        # reset with the normalization statistics loaded and frozen so the reset does not move them.
+        normalization = map_arrays(state["normalization"], lambda t: t.numpy())
+        load_normalization_state(self.envs, normalization, training=False)
+        self.start_rollouts(seed=self.config.seed + self.steps)
+        load_normalization_state(self.envs, normalization, training=True)
+
+    def close(self) -> None:
+        self.envs.close()
+        self.eval_env.close()
+
+
+def map_arrays(tree: Any, function: Any) -> Any:
+    """Apply `function` to the arrays (or tensors) of a nested dict; numbers pass through."""
+    if isinstance(tree, dict):
+        return {key: map_arrays(value, function) for key, value in tree.items()}
+    return function(tree) if isinstance(tree, (np.ndarray, torch.Tensor)) else tree

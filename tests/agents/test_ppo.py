@@ -1,0 +1,172 @@
+"""PPO: the clipped objective's gradients, actor/critic isolation, action spaces, bad configs, checkpoints,
+recurrent bookkeeping, and a small learning check on CartPole."""
+
+import io
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from agents.actor_critic import ActorCritic
+from agents.ppo import PPO, PPOConfig
+from agents.rollout import Minibatch
+from gymforge.errors import ConfigError
+from tests.helpers import gymforge
+
+
+def minibatch(agent, old_log_prob_shift, advantage):
+    """A batch of 8 CartPole states whose old log-probs sit `old_log_prob_shift` below the current ones."""
+    obs = torch.randn(8, 4)
+    with torch.no_grad():
+        distribution, values, _ = agent.model(obs)
+        actions = distribution.sample()
+        log_probs = distribution.log_prob(actions)
+    return Minibatch(obs, actions, log_probs - old_log_prob_shift, values, torch.full((8,), float(advantage)),
+                     values + 1.0, None, None, ())
+
+
+def actor_gradient(agent, batch):
+    agent.model.zero_grad()
+    loss, _ = agent.losses(batch, clip_range=0.2)
+    loss.backward()
+    return torch.cat([p.grad.flatten() for p in agent.model.actor_parameters() if p.grad is not None])
+
+
+@pytest.fixture()
+def agent():
+    torch.manual_seed(0)
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=2, n_steps=8, batch_size=16, normalize_advantage=False,
+                          vf_coef=0.0, ent_coef=0.0))
+    yield agent
+    agent.close()
+
+
+@pytest.mark.parametrize("shift, advantage", [(0.5, 1.0), (-0.5, -1.0)])  # ratio e^0.5 > 1.2; e^-0.5 < 0.8
+def test_clipped_objective_has_no_gradient_beyond_the_clip_range_in_the_advantages_direction(agent, shift,
+                                                                                             advantage):
+    gradient = actor_gradient(agent, minibatch(agent, shift, advantage))
+    assert torch.count_nonzero(gradient) == 0
+
+
+@pytest.mark.parametrize("shift, advantage", [(0.0, 1.0), (0.5, -1.0), (-0.5, 1.0)])
+def test_clipped_objective_keeps_its_gradient_inside_the_range_or_against_the_advantage(agent, shift, advantage):
+    assert actor_gradient(agent, minibatch(agent, shift, advantage)).abs().sum() > 0
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_value_loss_leaves_separate_actor_gradients_untouched(shared):
+    model = ActorCritic(gym.spaces.Box(-1, 1, (4,)), gym.spaces.Discrete(2), shared=shared)
+    _, values, _ = model(torch.randn(16, 4))
+    (values - torch.randn(16)).square().mean().backward()
+    actor_grads = [p.grad for p in model.actor_parameters() if p.grad is not None and p.grad.abs().sum() > 0]
+    critic_grads = [p.grad for p in model.critic_head.parameters() if p.grad is not None]
+    assert critic_grads
+    assert bool(actor_grads) == shared  # shared trunks do learn from the value loss; separate ones never
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"n_envs": 2, "n_steps": 16, "batch_size": 64}, "smaller than a minibatch"),
+    ({"n_envs": 4, "n_steps": 16, "batch_size": 48}, "does not split into minibatches"),
+    ({"n_envs": 4, "n_steps": 16, "batch_size": 8, "memory": "lstm"}, "whole env sequences"),
+    ({"n_envs": 4, "n_steps": 16, "batch_size": 48, "memory": "gru", "n_epochs": 1}, "split"),
+    ({"n_envs": 6, "n_steps": 16, "batch_size": 64, "memory": "lstm"}, "divides --n-envs x --n-steps = 96"),
+])
+def test_inconsistent_minibatches_are_refused(options, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        PPOConfig(**options)
+
+
+def test_cli_refuses_a_recurrent_minibatch_that_splits_sequences_in_one_line(tmp_path):
+    result = gymforge("train", "ppo", "--env", "CartPole-v1", "--memory", "lstm", "--n-envs", "4", "--n-steps",
+                      "16", "--batch-size", "8", "--logdir", str(tmp_path))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "whole env sequences" in lines[0] and "--batch-size k*16" in lines[0]
+
+
+def test_cli_refuses_a_rollout_smaller_than_a_minibatch_in_one_line(tmp_path):
+    result = gymforge("train", "ppo", "--env", "CartPole-v1", "--n-envs", "2", "--n-steps", "16",
+                      "--batch-size", "64", "--logdir", str(tmp_path))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "smaller than a minibatch" in lines[0] and "lower --batch-size" in lines[0]
+
+
+def test_gaussian_actions_are_stored_raw_and_clipped_only_for_the_env():
+    agent = PPO(PPOConfig(env="Pendulum-v1", n_envs=2, n_steps=64, batch_size=64, log_std_init=1.0))
+    agent.train_step()
+    actions = agent.buffer.actions
+    assert actions.shape == (64, 2, 1) and np.abs(actions).max() > 2.0  # std e^1: some samples beyond [-2, 2]
+    assert np.all(np.abs(agent.to_env_action(actions)) <= 2.0)
+    assert agent.buffer.values.std() > 0
+    agent.close()
+
+
+def test_multidiscrete_policy_samples_and_scores_every_dimension():
+    model = ActorCritic(gym.spaces.Box(-1, 1, (3,)), gym.spaces.MultiDiscrete([3, 4]))
+    distribution, values, _ = model(torch.randn(5, 3))
+    actions = distribution.sample()
+    assert actions.shape == (5, 2) and values.shape == (5,)
+    assert distribution.log_prob(actions).shape == (5,)
+    assert torch.allclose(distribution.entropy(), torch.full((5,), np.log(3) + np.log(4)), atol=1e-3)
+
+
+def test_checkpoint_round_trip_keeps_weights_and_frozen_normalization_statistics():
+    config = PPOConfig(env="Pendulum-v1", n_envs=2, n_steps=32, batch_size=64, normalize_observation=True,
+                       normalize_reward=True)
+    agent = PPO(config)
+    agent.train_step()
+    data = io.BytesIO()
+    torch.save(agent.state_dict(), data)
+    data.seek(0)
+    clone = PPO(config)
+    clone.load_state_dict(torch.load(data, weights_only=True))
+    mean, _ = agent.obs_statistics()
+    np.testing.assert_allclose(clone.obs_statistics()[0], mean)
+    assert clone.progress == agent.progress
+    observation = np.array([0.5, -0.5, 3.0], dtype=np.float32)
+    assert np.allclose(agent.act(observation), clone.act(observation))
+    assert not np.allclose(mean, 0)  # the statistics moved, so the check above means something
+    agent.close()
+    clone.close()
+
+
+@pytest.mark.parametrize("memory", ["lstm", "gru"])
+def test_recurrent_sequences_replay_the_rollouts_values_and_log_probs(memory):
+    """Recomputing whole sequences from the stored initial state, with resets at episode starts, gives
+    exactly what the step-by-step rollout computed (before any update)."""
+    agent = PPO(PPOConfig(env="gymforge/CartPoleNoVel-v0", memory=memory, n_envs=4, n_steps=64, batch_size=128,
+                          env_options=("max_episode_steps=20",)))
+    agent.collect_rollout()
+    agent.collect_rollout()  # the second rollout starts mid-episode from a non-zero state
+    assert agent.buffer.episode_starts.sum() > 4 and not agent.buffer.valid.all()
+    for batch in agent.buffer.sequences(2, agent.rng):
+        with torch.no_grad():
+            distribution, values, _ = agent.model(batch.observations, batch.initial_state, batch.episode_starts)
+        torch.testing.assert_close(values, batch.old_values, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(distribution.log_prob(batch.actions), batch.old_log_probs, atol=1e-5, rtol=1e-5)
+    agent.close()
+
+
+@pytest.mark.parametrize("env, options", [
+    ("gymforge/TMaze-v0", {"memory": "transformer", "memory_length": 8}),
+    ("gymforge/Catch-v0", {}),
+    ("gymforge/TMaze-v0", {"memory": "gru", "shared_network": True}),
+])
+def test_policies_for_memory_and_pixels_train_and_act(env, options):
+    agent = PPO(PPOConfig(env=env, n_envs=4, n_steps=32, batch_size=64, eval_episodes=2, **options))
+    metrics = agent.train_step()
+    assert np.isfinite(metrics["train/value_loss"])
+    assert agent.evaluate()["episodes"] == 2
+    agent.close()
+
+
+def test_ppo_learns_cartpole_quickly():
+    torch.manual_seed(0)
+    agent = PPO(PPOConfig(env="CartPole-v1", steps=40_000, n_envs=8, n_steps=32, batch_size=256, n_epochs=10,
+                          gamma=0.98, gae_lambda=0.8, learning_rate=1e-3, seed=0))
+    while agent.progress < 40_000:
+        agent.train_step()
+    assert agent.evaluate()["mean_return"] >= 150
+    agent.close()
