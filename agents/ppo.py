@@ -129,6 +129,9 @@ class PPO:
     def __init__(self, config: PPOConfig, device: torch.device | None = None) -> None:
         self.config = config
         self.device = device or torch.device("cpu")
+        # Argument checks of torch.distributions cost about a quarter of a CartPole rollout step; PPO only
+        # scores its own samples, so they are switched off (process-wide, as torch only offers that).
+        torch.distributions.Distribution.set_default_validate_args(False)
         self.envs = self.make_vec_env()
         self.eval_env = self.make_env()
         self.action_space = self.envs.single_action_space
@@ -136,7 +139,10 @@ class PPO:
         self.model = ActorCritic(space, self.action_space, config.hidden_sizes, config.activation,
                                  config.shared_network, config.memory, config.memory_size,
                                  config.log_std_init).to(self.device)
-        self.optimizer = make_optimizer("adam", self.model, config.learning_rate, eps=1e-5)
+        self.parameters = list(self.model.parameters())
+        # One group, one fused kernel per step: PPO applies no weight decay, so nothing needs splitting.
+        self.optimizer = make_optimizer("adam", [{"params": self.parameters}], config.learning_rate, eps=1e-5,
+                                        foreach=True)
         self.buffer = RolloutBuffer(config.n_steps, config.n_envs, space.shape, space.dtype,
                                     self.action_space.shape, self.action_space.dtype, self.device)
         self.rng = np.random.default_rng(config.seed)
@@ -311,7 +317,7 @@ class PPO:
                     break
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                grad_norm = float(clip_gradients(self.model.parameters(), config.max_grad_norm))
+                grad_norm = float(clip_gradients(self.parameters, config.max_grad_norm))
                 self.optimizer.step()
                 for key, value in diagnostics.items():
                     sums[key] = sums.get(key, 0.0) + float(value)
