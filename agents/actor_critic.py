@@ -150,6 +150,10 @@ class ActorCritic(nn.Module):
         value = self.critic_head(critic_features).flatten()  # (T * B,)
         return self.actor_head(actor_features), value, new_state if self.recurrent else ()
 
+    def policy_distribution(self, obs: torch.Tensor) -> Distribution:
+        """The actor alone, for feed-forward policies: obs (B, ...) -> distribution over (B,) actions."""
+        return self.actor_head(self.actor_trunk(obs)[0])
+
     def value(self, obs: torch.Tensor, state: State = (), episode_starts: torch.Tensor | None = None
               ) -> torch.Tensor:
         """The critic alone (the bootstrap value after a rollout); (B,)."""
