@@ -170,3 +170,20 @@ def test_ppo_learns_cartpole_quickly():
         agent.train_step()
     assert agent.evaluate()["mean_return"] >= 150
     agent.close()
+
+
+def test_cli_trains_evaluates_and_records_a_normalized_continuous_policy(tmp_path, capsys):
+    """Observation statistics travel in the checkpoint: evaluate and watch see what training saw."""
+    from gymforge.cli import main
+
+    logdir = str(tmp_path)
+    assert main(["train", "ppo", "--env", "Pendulum-v1", "--steps", "2048", "--n-envs", "2", "--n-steps", "512",
+                 "--eval-every", "1024", "--eval-episodes", "1", "--logdir", logdir, "--name", "p"]) == 0
+    state = torch.load(tmp_path / "p" / "checkpoints" / "last.pt", weights_only=True)
+    saved = state["learner"]["normalization"]["NormalizeObservation"]["obs_rms"]
+    assert isinstance(saved["mean"], torch.Tensor) and saved["count"] > 2048
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "p"), "--episodes", "2", "--json", "--checkpoint", "last"]) == 0
+    assert "mean_return" in capsys.readouterr().out
+    assert main(["watch", str(tmp_path / "p"), "--episodes", "1", "--record", str(tmp_path / "p.gif")]) == 0
+    assert (tmp_path / "p.gif").stat().st_size > 0
