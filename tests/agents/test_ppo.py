@@ -163,10 +163,11 @@ def test_policies_for_memory_and_pixels_train_and_act(env, options):
 
 
 def test_ppo_learns_cartpole_quickly():
-    torch.manual_seed(0)
-    agent = PPO(PPOConfig(env="CartPole-v1", steps=40_000, n_envs=8, n_steps=32, batch_size=256, n_epochs=10,
-                          gamma=0.98, gae_lambda=0.8, learning_rate=1e-3, seed=0))
-    while agent.progress < 40_000:
+    """The CartPole preset on a fifth of its budget (the 475 bar is benchmarks/ppo_cartpole.py's job)."""
+    from gymforge.api import build_learner, make_config
+
+    agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "steps": 20_000, "eval_episodes": 10}))
+    while agent.progress < 20_000:
         agent.train_step()
     assert agent.evaluate()["mean_return"] >= 150
     agent.close()
