@@ -188,3 +188,36 @@ def test_cli_trains_evaluates_and_records_a_normalized_continuous_policy(tmp_pat
     assert "mean_return" in capsys.readouterr().out
     assert main(["watch", str(tmp_path / "p"), "--episodes", "1", "--record", str(tmp_path / "p.gif")]) == 0
     assert (tmp_path / "p.gif").stat().st_size > 0
+
+
+def test_target_kl_stops_the_epochs_early_and_says_so():
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=4, n_steps=64, batch_size=64, n_epochs=10,
+                          learning_rate=0.05, target_kl=1e-4))
+    metrics = agent.train_step()
+    assert metrics["train/stopped_early"] == 1.0
+    assert 1 <= metrics["train/minibatch_updates"] < 40  # 10 epochs x 4 minibatches without the stop
+    assert metrics["train/approx_kl"] >= 0.0
+    agent.close()
+
+
+def test_value_clipping_limits_how_far_values_move_from_the_rollouts():
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=2, n_steps=8, batch_size=16, clip_range_vf=0.1,
+                          normalize_advantage=False))
+    batch = minibatch(agent, 0.0, 0.0)._replace(returns=torch.full((8,), 100.0))
+    far = batch._replace(old_values=batch.old_values - 1.0)  # current values sit 1.0 above the old ones
+    _, near_diagnostics = agent.losses(batch, 0.2)
+    _, far_diagnostics = agent.losses(far, 0.2)
+    # max(unclipped, clipped) loss: the clipped prediction old + 0.1 is farther from the return, so it counts
+    expected = 0.5 * (far.old_values + 0.1 - 100.0).square().mean()
+    torch.testing.assert_close(far_diagnostics["value_loss"], expected.detach())
+    assert far_diagnostics["value_loss"] > near_diagnostics["value_loss"]
+
+
+def test_atari_policy_steps_through_the_standard_wrappers():
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    agent = PPO(PPOConfig(env="ALE/Pong-v5", n_envs=2, n_steps=8, batch_size=16, n_epochs=1, eval_episodes=1))
+    assert agent.envs.single_observation_space.shape == (4, 84, 84)
+    assert np.isfinite(agent.train_step()["train/value_loss"])
+    assert agent.make_env().observation_space.shape == (4, 84, 84)
+    agent.close()
