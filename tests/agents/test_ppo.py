@@ -221,3 +221,16 @@ def test_atari_policy_steps_through_the_standard_wrappers():
     assert np.isfinite(agent.train_step()["train/value_loss"])
     assert agent.make_env().observation_space.shape == (4, 84, 84)
     agent.close()
+
+
+def test_continuous_lunar_lander_preset_passes_its_env_options_to_gym_make():
+    pytest.importorskip("Box2D")
+    from gymforge.api import make_config
+
+    config = make_config("ppo", {"n_envs": 2, "n_steps": 32, "batch_size": 64},
+                         preset="LunarLanderContinuous-v3")
+    assert config.env == "LunarLander-v3" and config.env_kwargs == {"continuous": True}
+    agent = PPO(config)
+    assert isinstance(agent.action_space, gym.spaces.Box) and agent.action_space.shape == (2,)
+    assert isinstance(agent.make_env().action_space, gym.spaces.Box)
+    agent.close()
