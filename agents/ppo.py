@@ -140,7 +140,7 @@ class PPO:
                                  config.shared_network, config.memory, config.memory_size,
                                  config.log_std_init).to(self.device)
         self.parameters = list(self.model.parameters())
-        # One group, one fused kernel per step: PPO applies no weight decay, so nothing needs splitting.
+        # One parameter group updated by foreach kernels: PPO applies no weight decay, so nothing is split.
         self.optimizer = make_optimizer("adam", [{"params": self.parameters}], config.learning_rate, eps=1e-5,
                                         foreach=True)
         self.buffer = RolloutBuffer(config.n_steps, config.n_envs, space.shape, space.dtype,
