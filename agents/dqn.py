@@ -213,10 +213,13 @@ class DQN:
         return self.steps
 
     def td_targets(self, rewards: torch.Tensor, next_observations: torch.Tensor, dones: torch.Tensor,
-                   discounts: torch.Tensor) -> torch.Tensor:
-        """y = R + gamma^m (1 - terminated) Q_target(s', a*), a* = argmax of Q_target, or of Q_online (Double DQN)."""
+                   discounts: torch.Tensor, next_q: torch.Tensor | None = None) -> torch.Tensor:
+        """y = R + gamma^m (1 - terminated) Q_target(s', a*), a* = argmax of Q_target, or of Q_online (Double DQN).
+
+        `next_q`: Q_target(s') when already computed (the target network does not change within a round).
+        """
         with torch.no_grad():
-            next_q = self.target(next_observations)  # (B, A)
+            next_q = self.target(next_observations) if next_q is None else next_q  # (B, A)
             if self.config.double_dqn:
                 next_actions = self.online(next_observations).argmax(dim=1, keepdim=True)  # (B, 1)
             else:
@@ -227,12 +230,13 @@ class DQN:
     def to_tensors(self, batch: ReplaySample) -> list[torch.Tensor]:
         return [torch.as_tensor(array, device=self.device) for array in batch[:-1]]  # indices stay numpy
 
-    def gradient_step(self, tensors: list[torch.Tensor], indices: np.ndarray) -> tuple[float, float, float]:
+    def gradient_step(self, tensors: list[torch.Tensor], indices: np.ndarray,
+                      next_q: torch.Tensor | None = None) -> tuple[float, float, float]:
         """One Adam step on the weighted TD loss; returns (loss, mean Q, gradient norm)."""
         config = self.config
         observations, actions, rewards, next_observations, dones, discounts, weights = tensors
         q = self.online(observations).gather(1, actions[:, None]).squeeze(1)  # (B,)
-        targets = self.td_targets(rewards, next_observations, dones, discounts)  # (B,)
+        targets = self.td_targets(rewards, next_observations, dones, discounts, next_q)  # (B,)
         loss = (weights * self.loss_function(q, targets, reduction="none")).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -245,7 +249,8 @@ class DQN:
         return loss.item(), q.mean().item(), float(grad_norm)
 
     def train_round(self) -> tuple[float, float, float]:
-        """config.gradient_steps updates; uniform batches for the whole round are drawn (and copied) at once."""
+        """config.gradient_steps updates. Uniform batches for the whole round are drawn at once, and the target
+        network (updated only between rounds) values all their next observations in one forward pass."""
         config = self.config
         stats = []
         if config.prioritized:
@@ -256,9 +261,11 @@ class DQN:
         else:
             batch = self.buffer.sample(config.batch_size * config.gradient_steps)
             tensors = self.to_tensors(batch)
+            with torch.no_grad():
+                next_q = self.target(tensors[3])  # (G * B, A)
             for start in range(0, len(batch.indices), config.batch_size):
                 part = slice(start, start + config.batch_size)
-                stats.append(self.gradient_step([t[part] for t in tensors], batch.indices[part]))
+                stats.append(self.gradient_step([t[part] for t in tensors], batch.indices[part], next_q[part]))
         return tuple(np.mean(stats, axis=0))
 
     @torch.no_grad()
