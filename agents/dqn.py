@@ -231,13 +231,16 @@ class DQN:
         return [torch.as_tensor(array, device=self.device) for array in batch[:-1]]  # indices stay numpy
 
     def gradient_step(self, tensors: list[torch.Tensor], indices: np.ndarray,
-                      next_q: torch.Tensor | None = None) -> tuple[float, float, float]:
-        """One Adam step on the weighted TD loss; returns (loss, mean Q, gradient norm)."""
+                      next_q: torch.Tensor | None = None) -> torch.Tensor:
+        """One Adam step on the (importance-weighted) TD loss; returns [loss, mean Q, gradient norm]."""
         config = self.config
         observations, actions, rewards, next_observations, dones, discounts, weights = tensors
         q = self.online(observations).gather(1, actions[:, None]).squeeze(1)  # (B,)
         targets = self.td_targets(rewards, next_observations, dones, discounts, next_q)  # (B,)
-        loss = (weights * self.loss_function(q, targets, reduction="none")).mean()
+        if config.prioritized:
+            loss = (weights * self.loss_function(q, targets, reduction="none")).mean()
+        else:
+            loss = self.loss_function(q, targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = clip_gradients(self.online, max_norm=config.max_grad_norm or None)
@@ -246,7 +249,7 @@ class DQN:
         if config.prioritized:
             errors = (q.detach() - targets).abs().cpu().numpy()
             self.buffer.update_priorities(indices, errors + config.priority_epsilon)
-        return loss.item(), q.mean().item(), float(grad_norm)
+        return torch.stack([loss.detach(), q.detach().mean(), torch.as_tensor(grad_norm, dtype=loss.dtype)])
 
     def train_round(self) -> tuple[float, float, float]:
         """config.gradient_steps updates. Uniform batches for the whole round are drawn at once, and the target
@@ -266,7 +269,7 @@ class DQN:
             for start in range(0, len(batch.indices), config.batch_size):
                 part = slice(start, start + config.batch_size)
                 stats.append(self.gradient_step([t[part] for t in tensors], batch.indices[part], next_q[part]))
-        return tuple(np.mean(stats, axis=0))
+        return tuple(torch.stack(stats).mean(dim=0).tolist())  # one conversion per round, not per step
 
     @torch.no_grad()
     def update_target(self) -> None:
