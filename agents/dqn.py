@@ -186,6 +186,8 @@ class DQN:
     @torch.no_grad()
     def greedy_actions(self, observations: np.ndarray) -> np.ndarray:
         """(E, *obs_shape) -> (E,) argmax_a Q(s, a)."""
+        if observations.dtype == np.float64:  # the buffer and the network work in float32
+            observations = observations.astype(np.float32)
         return self.online(torch.as_tensor(observations, device=self.device)).argmax(dim=1).cpu().numpy()
 
     def select_actions(self, observations: np.ndarray) -> np.ndarray:
