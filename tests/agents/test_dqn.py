@@ -1,5 +1,6 @@
 """DQN: Bellman targets by hand, Double DQN, vector autoreset, checkpoints with the buffer, bad input."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -94,7 +95,7 @@ def test_double_dqn_takes_the_online_argmax_and_the_target_value():
 
 
 def test_dueling_head_centres_advantages():
-    net = QNetwork(make_vec_env("CartPole-v1", 1).single_observation_space, 3, (8,), dueling=True)
+    net = QNetwork(gym.spaces.Box(-1.0, 1.0, (4,), np.float32), 3, (8,), dueling=True)
     observations = torch.randn(5, 4)
     q = net(observations)
     features = net.encoder(observations)
