@@ -61,3 +61,12 @@ def test_catch_is_learned_from_pixels(tmp_path):
     summary = run.read_summary()
     assert summary["status"] == "finished"
     assert summary["last_eval"]["success_rate"] >= 0.9, summary["last_eval"]
+
+
+@pytest.mark.slow
+def test_cartpole_preset_balances_the_pole(tmp_path):
+    """The preset (benchmarks/dqn_cartpole.py: median 15k steps to a 475 mean) within 30k steps, with margin."""
+    run = api.train("dqn", env="CartPole-v1", seed=0, steps=30_000, eval_every=2_500, logdir=tmp_path,
+                    progress_bar=False)
+    summary = run.read_summary()
+    assert summary["status"] == "finished" and summary["best_score"] >= 450, summary
