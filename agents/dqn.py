@@ -112,8 +112,9 @@ class DQNConfig(AgentConfig):
             require(0 <= value <= 1, f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
         require(self.max_grad_norm >= 0, f"--max-grad-norm must be >= 0 (0 disables), got {self.max_grad_norm}")
         require(self.priority_epsilon > 0, f"--priority-epsilon must be positive, got {self.priority_epsilon}")
-        require(self.buffer_size >= self.n_envs * 16, f"--buffer-size {self.buffer_size} is too small for "
-                f"{self.n_envs} envs; give each env at least 16 transitions")
+        per_env = max(16, self.n_step + 8)  # room for a frame stack and an n-step window in each env's ring
+        require(self.buffer_size >= self.n_envs * per_env, f"--buffer-size {self.buffer_size} is too small for "
+                f"{self.n_envs} envs and --n-step {self.n_step}; give each env at least {per_env} transitions")
 
 
 class DQN:
