@@ -38,7 +38,7 @@ class CatchEnv(gym.Env):
         self.render_mode = render_mode
         self.observation_space = spaces.Box(0, 255, shape=(1, rows, cols), dtype=np.uint8)
         self.action_space = spaces.Discrete(3)
-        self._window: PygameWindow | None = None
+        self._window = PygameWindow("gymforge Catch", self.metadata["render_fps"])  # opens on first human frame
         self._ball_row = self._ball_col = self._paddle_col = 0
         self._caught = self._missed = 0
 
@@ -94,14 +94,7 @@ class CatchEnv(gym.Env):
         image[self.rows - 1, self._paddle_col] = _PADDLE
         image[self._ball_row, self._ball_col] = _BALL
         frame = upscale(image, 32)
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = PygameWindow("gymforge Catch", self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
+        return self._window.present(frame, self.render_mode)
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        self._window.close()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
@@ -49,11 +50,14 @@ def collect_frames(
     seed: int = 0,
     source: str = "render",
     progress: bool = True,
+    env: gym.Env | None = None,
 ) -> np.ndarray:
     """Play `env_id` with `policy` (obs -> action; None = random) and return `frames` images as (N, size, size, C) uint8.
 
     `source="render"` keeps the `rgb_array` renderings (C = 3); `source="observation"` keeps image observations
     (e.g. Catch's (1, 10, 10) -> C = 1). Frames are resized to square `size` x `size`; episodes restart as needed.
+    `env` replaces the one made from `env_id`, so a trained agent plays in the wrappers it was trained in
+    (make it with render_mode="rgb_array" for source="render"); it is closed afterwards.
     """
     if frames <= 0:
         raise EnvError(f"The number of frames must be positive, got {frames}.")
@@ -61,7 +65,8 @@ def collect_frames(
         raise EnvError(f"The frame size must be positive, got {size}.")
     if source not in ("render", "observation"):
         raise EnvError(f"source must be 'render' or 'observation', got {source!r}.")
-    env = make_env(env_id, render_mode="rgb_array" if source == "render" else None)
+    if env is None:
+        env = make_env(env_id, render_mode="rgb_array" if source == "render" else None)
     env.action_space.seed(seed)
 
     def frame_of(observation: Any) -> np.ndarray:

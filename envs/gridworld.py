@@ -101,7 +101,7 @@ class GridWorldEnv(gym.Env):
         self.action_space = spaces.Discrete(4)
         self.start = next((r, c) for r, row in enumerate(self.layout) for c, ch in enumerate(row) if ch == "S")
         self._position = self.start
-        self._window: PygameWindow | None = None
+        self._window = PygameWindow("gymforge GridWorld", self.metadata["render_fps"])  # opens on first human frame
 
     def state_index(self, row: int, col: int) -> int:
         return row * self.cols + col
@@ -139,14 +139,7 @@ class GridWorldEnv(gym.Env):
             gym.logger.warn("GridWorld.render() called without a render_mode; pass render_mode='rgb_array'.")
             return None
         frame = draw_grid(self.layout, agent=self._position)
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = PygameWindow("gymforge GridWorld", self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
+        return self._window.present(frame, self.render_mode)
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        self._window.close()

@@ -37,6 +37,13 @@ class PygameWindow:
         pygame.display.flip()
         self._clock.tick(self.fps)
 
+    def present(self, frame: np.ndarray, render_mode: str | None) -> np.ndarray | None:
+        """What an env's render() returns: the frame for rgb_array; for human, shown in the window and None."""
+        if render_mode == "rgb_array":
+            return frame
+        self.show(frame)
+        return None
+
     def close(self) -> None:
         if self._screen is not None:
             import pygame

@@ -42,7 +42,7 @@ class TMazeEnv(gym.Env):
         self.render_mode = render_mode
         self.observation_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
         self.action_space = spaces.Discrete(2)
-        self._window: PygameWindow | None = None
+        self._window = PygameWindow("gymforge T-maze", self.metadata["render_fps"])  # opens on first human frame
         self._cue = 0
         self._position = 0  # 0 = start (cue visible), 1..length = corridor, length + 1 = junction
         self._choice: int | None = None
@@ -97,14 +97,7 @@ class TMazeEnv(gym.Env):
             arm = 0 if self._choice == 0 else 2
             image[arm, junction] = _RIGHT_CHOICE if self._choice == self._cue else _WRONG_CHOICE
         frame = upscale(image, 32)
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = PygameWindow("gymforge T-maze", self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
+        return self._window.present(frame, self.render_mode)
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        self._window.close()

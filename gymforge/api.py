@@ -39,8 +39,9 @@ def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | N
     """Defaults < preset < values."""
     _, config_class = get_algorithm(algo).load()
     values = dict(values or {})
-    subject_field = "env" if "env" in {f.name for f in dataclasses.fields(config_class)} else "data"
-    subject = values.get(subject_field)
+    fields = {field.name: field for field in dataclasses.fields(config_class)}
+    subject_field = "env" if "env" in fields else "data"
+    subject = values.get(subject_field, fields[subject_field].default if subject_field in fields else None)
     preset_options = preset_values(algo, preset, subject)
     return config_from_dict(config_class, {**preset_options, **values}, source=f"{algo} options")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         parser.print_help()
         return 2
+    if not (argv[0] == "watch" and "--record" not in argv):  # only a live watch needs a real window
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         if argv[0] == "train":
             return command_train(argv[1:])
@@ -93,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--logdir", type=Path, default=Path("runs"))
     board.add_argument("--port", type=int, default=6006)
     board.set_defaults(handler=command_board)
+
+    collect = commands.add_parser("collect", help="record a dataset of environment frames (.npz)")
+    collect.add_argument("--env", required=True, help="environment id")
+    collect.add_argument("--frames", type=int, required=True, help="how many frames")
+    collect.add_argument("--out", type=Path, required=True, help="output FILE.npz")
+    collect.add_argument("--size", type=int, default=64, help="square frame size in pixels (default 64)")
+    collect.add_argument("--policy", default="random", help="random (default) or a trained agent's RUN_DIR")
+    collect.add_argument("--source", choices=["render", "observation"], default="render",
+                         help="rendered RGB frames (default) or the image observations themselves")
+    collect.add_argument("--seed", type=int, default=0)
+    collect.set_defaults(handler=command_collect)
 
     listing = commands.add_parser("list", help="the algorithms and their presets")
     listing.set_defaults(handler=command_list)
@@ -210,6 +225,28 @@ def command_watch(args: argparse.Namespace) -> int:
 
         save_video(result.frames, args.record, fps=env.metadata.get("render_fps", 30))
         print(f"wrote {args.record}", file=sys.stderr)
+    return 0
+
+
+def command_collect(args: argparse.Namespace) -> int:
+    from envs import collect_frames, save_frames
+
+    policy, env = None, None
+    if args.policy != "random":
+        from gymforge.api import load_learner
+
+        learner = load_learner(args.policy)
+        if not hasattr(learner, "policy"):
+            raise UserError(f"--policy {args.policy} is not an agent run; give an RL run folder or 'random'")
+        if learner.config.env != args.env:
+            raise UserError(f"--policy {args.policy} was trained on {learner.config.env}, not {args.env}")
+        policy = learner.policy()
+        env = learner.make_env(render_mode="rgb_array" if args.source == "render" else None)
+    frames = collect_frames(args.env, args.frames, size=args.size, policy=policy, seed=args.seed,
+                            source=args.source, progress=sys.stderr.isatty(), env=env)
+    path = save_frames(args.out, frames, env=args.env, size=args.size, source=args.source, policy=args.policy,
+                       seed=args.seed)
+    print(f"wrote {len(frames)} frames of shape {frames.shape[1:]} to {path}", file=sys.stderr)
     return 0
 
 

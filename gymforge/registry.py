@@ -49,6 +49,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     for algorithm in [
         Algorithm("qlearning", "agents.qlearning", "QLearning", "QLearningConfig",
                   "tabular Q-learning, Double Q, SARSA, Expected SARSA (discrete or discretized observations)"),
+        Algorithm("dqn", "agents.dqn", "DQN", "DQNConfig",
+                  "deep Q-networks with Double DQN, dueling heads, n-step returns, prioritized replay"),
         Algorithm("ppo", "agents.ppo", "PPO", "PPOConfig",
                   "proximal policy optimization: discrete/continuous actions, CNN, LSTM/GRU or transformer memory"),
     ]

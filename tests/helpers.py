@@ -27,6 +27,8 @@ def event_tags(run_dir: Path) -> dict[str, list[str]]:
 
 def gymforge(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run `python -m gymforge ARGS` as a user would, capturing output."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SDL_VIDEODRIVER": "dummy"}
+    env = kwargs.pop("env", None) or dict(os.environ)
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(ROOT)])),
+           "SDL_VIDEODRIVER": "dummy"}
     return subprocess.run([sys.executable, "-m", "gymforge", *args], check=False, cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=kwargs.pop("timeout", 300), **kwargs)

