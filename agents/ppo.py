@@ -129,9 +129,6 @@ class PPO:
     def __init__(self, config: PPOConfig, device: torch.device | None = None) -> None:
         self.config = config
         self.device = device or torch.device("cpu")
-        # Argument checks of torch.distributions cost about a quarter of a CartPole rollout step; PPO only
-        # scores its own samples, so they are switched off (process-wide, as torch only offers that).
-        torch.distributions.Distribution.set_default_validate_args(False)
         self.envs = self.make_vec_env()
         self.eval_env = self.make_env()
         self.action_space = self.envs.single_action_space

@@ -41,8 +41,12 @@ def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | N
     values = dict(values or {})
     fields = {field.name: field for field in dataclasses.fields(config_class)}
     subject_field = "env" if "env" in fields else "data"
-    subject = values.get(subject_field, fields[subject_field].default if subject_field in fields else None)
+    subject = values.get(subject_field)
+    if subject is None and preset in (None, "auto") and subject_field in fields:
+        subject = fields[subject_field].default  # the default environment gets its preset too
     preset_options = preset_values(algo, preset, subject)
+    if preset not in (None, "auto", "none") and subject is None:  # a named preset without --env brings its env
+        preset_options.setdefault(subject_field, preset)
     return config_from_dict(config_class, {**preset_options, **values}, source=f"{algo} options")
 
 

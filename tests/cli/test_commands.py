@@ -120,3 +120,12 @@ def test_the_default_environment_gets_its_preset_too():
 
     assert make_config("qlearning", {}).eval_episodes == 1000  # FrozenLake-v1's preset
     assert make_config("qlearning", {}, preset="none").eval_episodes == 100
+
+
+def test_a_named_preset_without_env_brings_its_environment():
+    from gymforge.api import make_config
+
+    config = make_config("qlearning", {}, preset="Taxi-v4")
+    assert config.env == "Taxi-v4" and config.learning_rate == 0.5
+    continuous = make_config("ppo", {}, preset="LunarLanderContinuous-v3")
+    assert continuous.env == "LunarLander-v3"
