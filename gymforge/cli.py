@@ -1,4 +1,4 @@
-"""The `gymforge` command: train, evaluate, watch, runs, board, list. A thin layer over gymforge.api.
+"""The `gymforge` command: train, evaluate, watch, sample, runs, board, list. A thin layer over gymforge.api.
 
 Hyperparameter flags come from each algorithm's config dataclass (tyro), so no option is written twice.
 User mistakes print one line on stderr and exit 2; nothing a user can cause prints a traceback.
@@ -83,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--record", type=Path, default=None, help="write FILE.gif or FILE.mp4 instead (headless)")
     watch.add_argument("--seed", type=int, default=None, help="seed of the first episode")
     watch.set_defaults(handler=command_watch)
+
+    sample = commands.add_parser("sample", help="a PNG grid from a trained generative run")
+    sample.add_argument("run_dir", type=Path)
+    sample.add_argument("--n", type=int, default=64, help="images in the grid (default 64)")
+    sample.add_argument("--out", type=Path, default=Path("grid.png"), help="PNG file to write (default grid.png)")
+    sample.add_argument("--seed", type=int, default=0, help="the same seed gives the same grid")
+    sample.add_argument("--label", type=int, default=None, help="class of every sample (conditional models)")
+    sample.add_argument("--interpolate", action="store_true", help="rows of latent walks between two points")
+    sample.add_argument("--reconstruct", action="store_true", help="held-out inputs beside their reconstructions")
+    sample.add_argument("--translate", type=Path, default=None, metavar="FOLDER",
+                        help="translate the images of FOLDER (cyclegan): inputs beside translations")
+    sample.add_argument("--checkpoint", default="best")
+    sample.set_defaults(handler=command_sample)
 
     runs = commands.add_parser("runs", help="a table of runs and their results")
     runs.add_argument("--logdir", type=Path, default=Path("runs"))
@@ -210,6 +223,35 @@ def command_watch(args: argparse.Namespace) -> int:
 
         save_video(result.frames, args.record, fps=env.metadata.get("render_fps", 30))
         print(f"wrote {args.record}", file=sys.stderr)
+    return 0
+
+
+def command_sample(args: argparse.Namespace) -> int:
+    from gymforge.api import load_learner
+    from gymforge.registry import get_algorithm
+    from gymforge.run import Run
+
+    run, _ = Run.open(args.run_dir)
+    if get_algorithm(run.algo).kind != "generative":
+        raise UserError(f"{args.run_dir} is a {run.algo} agent run, not a generative model; use `gymforge watch`")
+    if args.out.suffix.lower() != ".png":
+        raise UserError(f"--out must name a .png file, got {args.out}")
+    if sum([args.interpolate, args.reconstruct, args.translate is not None]) > 1:
+        raise UserError("choose at most one of --interpolate, --reconstruct and --translate")
+    learner = load_learner(args.run_dir, args.checkpoint)
+    try:
+        if args.translate is not None:
+            if not hasattr(learner, "translate"):
+                raise UserError(f"--translate needs a cyclegan run; {args.run_dir} is a {run.algo} run")
+            grid = learner.translate(args.translate, n=args.n)
+        else:
+            grid = learner.sample_grid(args.n, args.seed, label=args.label, interpolate=args.interpolate,
+                                       reconstruct=args.reconstruct)
+    finally:
+        learner.close()
+    from generative.images import save_png
+
+    print(f"wrote {save_png(args.out, grid)}", file=sys.stderr)
     return 0
 
 
