@@ -49,6 +49,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     for algorithm in [
         Algorithm("qlearning", "agents.qlearning", "QLearning", "QLearningConfig",
                   "tabular Q-learning, Double Q, SARSA, Expected SARSA (discrete or discretized observations)"),
+        Algorithm("ae", "generative.autoencoder", "Autoencoder", "AEConfig",
+                  "autoencoder, dense or convolutional, optionally denoising", "generative"),
         Algorithm("vae", "generative.vae", "VAE", "VAEConfig",
                   "variational autoencoder: convolutional, beta weight, conditional on labels", "generative"),
         Algorithm("gan", "generative.gan", "GAN", "GANConfig", "GAN with MLP generator and discriminator",
@@ -56,6 +58,8 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("dcgan", "generative.gan", "DCGAN", "GANConfig", "deep convolutional GAN", "generative"),
         Algorithm("cgan", "generative.gan", "ConditionalGAN", "ConditionalGANConfig",
                   "conditional GAN (DCGAN networks that see the class label)", "generative"),
+        Algorithm("wgan-gp", "generative.wgan_gp", "WGANGP", "WGANGPConfig",
+                  "Wasserstein GAN with gradient penalty", "generative"),
     ]
 }
 

@@ -71,3 +71,23 @@ def test_conditional_models_refuse_unlabelled_data_and_unconditional_ones_refuse
         ConditionalGAN(ConditionalGANConfig(data=str(frames)))
     with pytest.raises(UserError, match="--label needs a conditional model"):
         DCGAN(GANConfig(base_channels=8)).sample_grid(4, 0, label=1)
+
+
+@pytest.mark.parametrize("architecture, denoise", [("dense", 0.0), ("conv", 0.3)])
+def test_autoencoder_reconstruction_error_falls(architecture, denoise):
+    from generative.autoencoder import AEConfig, Autoencoder
+
+    torch.manual_seed(0)
+    learner = Autoencoder(AEConfig(architecture=architecture, denoise_std=denoise, batch_size=64))
+    before = learner.evaluate()
+    for _ in range(60):
+        learner.train_step()
+    after = learner.evaluate()
+    assert after["reconstruction_error"] < 0.7 * before["reconstruction_error"]
+    if denoise:
+        assert after["denoising_error"] < after["noisy_input_error"]  # it removes noise it never saw
+    grid = learner.sample_grid(8, seed=0, reconstruct=True)
+    assert (grid == learner.sample_grid(8, seed=0, reconstruct=True)).all()
+    assert learner.sample_grid(16, seed=0, interpolate=True).shape[1] > learner.sample_grid(8, 0, reconstruct=True).shape[1] // 2
+    with pytest.raises(UserError, match="no prior"):
+        learner.sample_grid(8, seed=0)
