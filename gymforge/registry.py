@@ -60,6 +60,8 @@ ALGORITHMS: dict[str, Algorithm] = {
                   "conditional GAN (DCGAN networks that see the class label)", "generative"),
         Algorithm("wgan-gp", "generative.wgan_gp", "WGANGP", "WGANGPConfig",
                   "Wasserstein GAN with gradient penalty", "generative"),
+        Algorithm("cyclegan", "generative.cyclegan", "CycleGAN", "CycleGANConfig",
+                  "unpaired image-to-image translation between two image sets", "generative"),
     ]
 }
 
