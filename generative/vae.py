@@ -54,7 +54,11 @@ class VAEModel(nn.Module):
         self.encoder = ConvEncoder(image_shape, config.channels_per_layer, kernel_sizes=4, strides=2, paddings=1)
         self.hidden = nn.Sequential(nn.Linear(self.encoder.output_dim + num_classes, config.hidden_dim), nn.ReLU())
         self.posterior = nn.Linear(config.hidden_dim, 2 * config.latent_dim)
-        self.decoder = ConvDecoder.mirror(self.encoder, config.latent_dim + num_classes)  # logits out
+        self.expand = nn.Sequential(nn.Linear(config.latent_dim + num_classes, config.hidden_dim), nn.ReLU())
+        self.decoder = ConvDecoder.mirror(self.encoder, config.hidden_dim)  # logits out
+        # A transposed conv shares one bias per channel; digits' borders are always dark, so each pixel
+        # gets its own logit offset (an MLP decoder's last layer has this for free).
+        self.pixel_bias = nn.Parameter(torch.zeros(image_shape))
 
     def encode(self, images: torch.Tensor, one_hot: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, C, H, W) -> mean, log_var (B, D)."""
@@ -69,7 +73,7 @@ class VAEModel(nn.Module):
         if one_hot is not None:
             latent = torch.cat([latent, one_hot.expand(*latent.shape[:-1], -1)], dim=-1)
         leading = latent.shape[:-1]
-        logits = self.decoder(latent.reshape(-1, latent.shape[-1]))
+        logits = self.decoder(self.expand(latent.reshape(-1, latent.shape[-1]))) + self.pixel_bias  # (N, C, H, W)
         return logits.reshape(*leading, *logits.shape[1:])
 
 
