@@ -184,6 +184,12 @@ def command_evaluate(args: argparse.Namespace) -> int:
     overrides = {"eval_episodes": args.episodes} if args.episodes is not None else {}
     if args.episodes is not None and args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
+    if args.episodes is not None:
+        from gymforge.registry import get_algorithm
+        from gymforge.run import Run
+
+        if get_algorithm(Run.open(args.run_dir)[0].algo).kind == "generative":
+            raise UserError("--episodes applies to agent runs; a generative run is evaluated on its held-out images")
     learner = load_learner(args.run_dir, args.checkpoint, **overrides)
     try:
         figures = learner.evaluate()

@@ -60,6 +60,11 @@ def test_sample_refuses_bad_requests_in_one_line(runs, run, flags, fragments, ca
     assert len(lines) == 1 and all(fragment in lines[0] for fragment in fragments), lines
 
 
+def test_evaluate_refuses_episodes_on_a_generative_run(runs, capsys):
+    assert main(["evaluate", str(runs / "g"), "--episodes", "3"]) == 2
+    assert "--episodes applies to agent runs" in capsys.readouterr().err
+
+
 def test_a_user_mistake_in_a_real_process_is_one_line(runs):
     assert_one_line_error(gymforge("sample", str(runs / "g"), "--label", "1"), "needs a conditional model")
 
@@ -74,3 +79,13 @@ def test_bad_data_gets_one_clear_line(args, fragments, tmp_path, capsys):
     assert main([*args, "--logdir", str(tmp_path / "runs")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and all(fragment in lines[0] for fragment in fragments), lines
+
+
+def test_tensorboard_gets_grids_and_every_network_loss(runs):
+    from tests.helpers import event_tags
+
+    vae, gan = event_tags(runs / "v"), event_tags(runs / "g")
+    assert {"samples/grid", "samples/reconstructions"} <= set(vae["images"])
+    assert {"train/loss", "train/kl_nats", "eval/neg_elbo", "eval/iwae_nll", "eval/fid"} <= set(vae["scalars"])
+    assert "samples/grid" in gan["images"]
+    assert {"train/loss_generator", "train/loss_discriminator", "eval/fid"} <= set(gan["scalars"])
