@@ -37,7 +37,7 @@ MODELS = {  # name: (algorithm, extra options beyond the digits preset)
 GENERATORS = ("vae", "cvae", "gan", "dcgan", "cgan", "wgan-gp")
 
 
-def train_one(name: str, logdir: Path, scale: float) -> dict:
+def train_one(name: str, logdir: Path, scale: float, grids: Path | None = None) -> dict:
     algo, extra = MODELS[name]
     config = api.make_config(algo, {"data": "digits", **extra})
     config.steps = int(config.steps * scale)
@@ -49,6 +49,12 @@ def train_one(name: str, logdir: Path, scale: float) -> dict:
     figures = {key: round(value, 4) for key, value in summary["last_eval"].items()}
     result = {"model": name, "steps": summary["progress"], "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
               **figures}
+    if grids is not None:  # the picture a person would look at: samples, or inputs beside outputs
+        from generative.images import save_png
+
+        learner = api.load_learner(run.path, "last")
+        has_prior = getattr(learner, "has_prior", False)
+        save_png(grids / f"{name}.png", learner.sample_grid(64, seed=0, reconstruct=not has_prior))
     if name in GENERATORS:
         result["passes"] = figures.get("mean_confidence", 0) >= 0.8 and figures.get("min_class_share", 0) >= 0.03
     return result
@@ -58,12 +64,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every preset's step budget")
+    parser.add_argument("--grids", type=Path, default=None, help="save each model's 64-image grid here as PNG")
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = []
     with tempfile.TemporaryDirectory() as folder:
         for name in args.only:
-            result = train_one(name, Path(folder), args.scale)
+            result = train_one(name, Path(folder), args.scale, args.grids)
             print(json.dumps(result), file=sys.stderr, flush=True)
             results.append(result)
     generators = [r for r in results if "passes" in r]

@@ -124,3 +124,12 @@ def test_batches_cover_every_image_once_per_epoch_and_resume():
     following = batches.next_indices()
     batches.load_state_dict(state)
     assert torch.equal(batches.next_indices(), following)
+
+
+def test_download_without_torchvision_says_what_to_install(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is not None:
+        pytest.skip("torchvision is installed; downloading would need the network")
+    with pytest.raises(ConfigError, match="--download needs torchvision"):
+        load_data("fashion-mnist", 28, root=tmp_path, allow_download=True)
