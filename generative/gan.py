@@ -40,6 +40,9 @@ class GANConfig(GenerativeConfig):
     """One-sided label smoothing: the discriminator's real targets are 1 - this (fake targets stay 0)."""
     conditional: bool = False
     """Condition both networks on the class label (set by cgan)."""
+    critic_batch_norm: bool = True
+    """Batch norm in the convolutional discriminator, as in DCGAN (on 16x16 digits it lets the discriminator
+    win and classes drop out, so the digits presets turn it off)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -118,7 +121,6 @@ class AdversarialLearner(GenerativeLearner):
 
     name: ClassVar[str] = "gan"
     architecture: ClassVar[str] = "conv"
-    critic_batch_norm: ClassVar[bool] = True
 
     def __init__(self, config: GANConfig, device: torch.device | None = None) -> None:
         super().__init__(config, device)
@@ -135,7 +137,7 @@ class AdversarialLearner(GenerativeLearner):
             generator, critic = MLPGenerator(config.latent_dim, shape, width), MLPCritic(shape, width)
         else:
             generator = ConvDecoder.dcgan(config.latent_dim + self.num_classes, shape, config.base_channels)
-            critic = ConvCritic(shape, self.num_classes, config.base_channels, self.critic_batch_norm)
+            critic = ConvCritic(shape, self.num_classes, config.base_channels, config.critic_batch_norm)
         for network in (generator, critic):  # DCGAN: every weight from N(0, 0.02), biases 0
             init_module(network, "normal", std=0.02)
             for layer in network.modules():

@@ -32,11 +32,15 @@ class WGANGPConfig(GANConfig):
     """Critic updates per generator update, each on a fresh batch of real images."""
     gp_lambda: float = 10.0
     """Weight of the gradient penalty."""
+    critic_batch_norm: bool = False
+    """Always off: batch norm would couple the samples whose gradient norms the penalty constrains."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self.critic_steps >= 1, f"--critic-steps must be >= 1, got {self.critic_steps}")
         require(self.gp_lambda >= 0, f"--gp-lambda must be >= 0, got {self.gp_lambda}")
+        require(not self.critic_batch_norm, "wgan-gp's critic has no batch norm (the penalty is per sample); "
+                "drop --critic-batch-norm")
         require(not self.conditional, "wgan-gp here is unconditional; use cgan for a conditional GAN")
 
 
@@ -58,7 +62,6 @@ class WGANGP(AdversarialLearner):
     """WGAN-GP learner: one train_step is critic_steps critic updates and one generator update."""
 
     name: ClassVar[str] = "wgan-gp"
-    critic_batch_norm: ClassVar[bool] = False
 
     def train_step(self) -> dict[str, float]:
         config = self.config
