@@ -1,7 +1,8 @@
 """Do the generators make digits a person recognises? Each model trains with its digits preset on one CPU
 thread; the judge classifier (trained on the same digits) labels 1000 samples per model.
 
-Bars (from the issue): mean classifier confidence >= 0.8 and every class >= 3% of the samples, for every
+Figures are those of the best checkpoint (the one `gymforge sample` uses), with the last evaluation beside
+them. Bars (from the issue): mean classifier confidence >= 0.8 and every class >= 3% of the samples, for every
 generator (VAE, conditional VAE, GAN, DCGAN, cGAN, WGAN-GP); the autoencoder reports its reconstruction
 error and CycleGAN its translation figures instead. Times are process CPU seconds (one thread) and
 wall-clock on a shared machine; progress lines go to stderr, the last stdout line is one JSON object.
@@ -46,13 +47,16 @@ def train_one(name: str, logdir: Path, scale: float, grids: Path | None = None) 
     run = api.train(algo, config, name=name, logdir=logdir, progress_bar=False)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     summary = run.read_summary()
-    figures = {key: round(value, 4) for key, value in summary["last_eval"].items()}
+    last = {key: round(value, 4) for key, value in summary["last_eval"].items()}
+    # the checkpoint `gymforge sample` and `evaluate` use: best.pt, chosen by the score (FID for GANs,
+    # computed against training images, so slightly optimistic as a selection)
+    learner = api.load_learner(run.path, "best")
+    figures = {key: round(value, 4) for key, value in learner.evaluate().items()}
     result = {"model": name, "steps": summary["progress"], "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
-              **figures}
+              "checkpoint": "best", **figures, "last": last}
     if grids is not None:  # the picture a person would look at: samples, or inputs beside outputs
         from generative.images import save_png
 
-        learner = api.load_learner(run.path, "last")
         has_prior = getattr(learner, "has_prior", False)
         save_png(grids / f"{name}.png", learner.sample_grid(64, seed=0, reconstruct=not has_prior))
     if name in GENERATORS:
