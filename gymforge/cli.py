@@ -1,4 +1,4 @@
-"""The `gymforge` command: train, evaluate, watch, runs, board, list. A thin layer over gymforge.api.
+"""The `gymforge` command: train, evaluate, watch, sample, runs, board, list. A thin layer over gymforge.api.
 
 Hyperparameter flags come from each algorithm's config dataclass (tyro), so no option is written twice.
 User mistakes print one line on stderr and exit 2; nothing a user can cause prints a traceback.
@@ -87,6 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--record", type=Path, default=None, help="write FILE.gif or FILE.mp4 instead (headless)")
     watch.add_argument("--seed", type=int, default=None, help="seed of the first episode")
     watch.set_defaults(handler=command_watch)
+
+    sample = commands.add_parser("sample", help="a PNG grid from a trained generative run")
+    sample.add_argument("run_dir", type=Path)
+    sample.add_argument("--n", type=int, default=64, help="images in the grid (default 64)")
+    sample.add_argument("--out", type=Path, default=Path("grid.png"), help="PNG file to write (default grid.png)")
+    sample.add_argument("--seed", type=int, default=0, help="the same seed gives the same grid")
+    sample.add_argument("--label", type=int, default=None, help="class of every sample (conditional models)")
+    sample.add_argument("--interpolate", action="store_true", help="rows of latent walks between two points")
+    sample.add_argument("--reconstruct", action="store_true", help="held-out inputs beside their reconstructions")
+    sample.add_argument("--translate", type=Path, default=None, metavar="FOLDER",
+                        help="translate the images of FOLDER (cyclegan): inputs beside translations")
+    sample.add_argument("--scale", type=int, default=4, help="upscale the grid N times, pixels kept sharp "
+                        "(default 4: small images stay visible)")
+    sample.add_argument("--checkpoint", default="best")
+    sample.set_defaults(handler=command_sample)
 
     runs = commands.add_parser("runs", help="a table of runs and their results")
     runs.add_argument("--logdir", type=Path, default=Path("runs"))
@@ -186,6 +201,12 @@ def command_evaluate(args: argparse.Namespace) -> int:
     overrides = {"eval_episodes": args.episodes} if args.episodes is not None else {}
     if args.episodes is not None and args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
+    if args.episodes is not None:
+        from gymforge.registry import get_algorithm
+        from gymforge.run import Run
+
+        if get_algorithm(Run.open(args.run_dir)[0].algo).kind == "generative":
+            raise UserError("--episodes applies to agent runs; a generative run is evaluated on its held-out images")
     learner = load_learner(args.run_dir, args.checkpoint, **overrides)
     try:
         figures = learner.evaluate()
@@ -247,6 +268,38 @@ def command_collect(args: argparse.Namespace) -> int:
     path = save_frames(args.out, frames, env=args.env, size=args.size, source=args.source, policy=args.policy,
                        seed=args.seed)
     print(f"wrote {len(frames)} frames of shape {frames.shape[1:]} to {path}", file=sys.stderr)
+    return 0
+
+
+def command_sample(args: argparse.Namespace) -> int:
+    from gymforge.api import load_learner
+    from gymforge.registry import get_algorithm
+    from gymforge.run import Run
+
+    run, _ = Run.open(args.run_dir)
+    if get_algorithm(run.algo).kind != "generative":
+        raise UserError(f"{args.run_dir} is a {run.algo} agent run, not a generative model; use `gymforge watch`")
+    if args.scale < 1:
+        raise UserError(f"--scale must be >= 1, got {args.scale}")
+    if args.out.suffix.lower() != ".png":
+        raise UserError(f"--out must name a .png file, got {args.out}")
+    if sum([args.interpolate, args.reconstruct, args.translate is not None]) > 1:
+        raise UserError("choose at most one of --interpolate, --reconstruct and --translate")
+    learner = load_learner(args.run_dir, args.checkpoint)
+    try:
+        if args.translate is not None:
+            if not hasattr(learner, "translate"):
+                raise UserError(f"--translate needs a cyclegan run; {args.run_dir} is a {run.algo} run")
+            grid = learner.translate(args.translate, n=args.n)
+        else:
+            grid = learner.sample_grid(args.n, args.seed, label=args.label, interpolate=args.interpolate,
+                                       reconstruct=args.reconstruct)
+    finally:
+        learner.close()
+    from generative.images import save_png
+
+    grid = grid.repeat(args.scale, axis=0).repeat(args.scale, axis=1)
+    print(f"wrote {save_png(args.out, grid)}", file=sys.stderr)
     return 0
 
 

@@ -53,6 +53,19 @@ ALGORITHMS: dict[str, Algorithm] = {
                   "deep Q-networks with Double DQN, dueling heads, n-step returns, prioritized replay"),
         Algorithm("ppo", "agents.ppo", "PPO", "PPOConfig",
                   "proximal policy optimization: discrete/continuous actions, CNN, LSTM/GRU or transformer memory"),
+        Algorithm("ae", "generative.autoencoder", "Autoencoder", "AEConfig",
+                  "autoencoder, dense or convolutional, optionally denoising", "generative"),
+        Algorithm("vae", "generative.vae", "VAE", "VAEConfig",
+                  "variational autoencoder: convolutional, beta weight, conditional on labels", "generative"),
+        Algorithm("gan", "generative.gan", "GAN", "GANConfig", "GAN with MLP generator and discriminator",
+                  "generative"),
+        Algorithm("dcgan", "generative.gan", "DCGAN", "GANConfig", "deep convolutional GAN", "generative"),
+        Algorithm("cgan", "generative.gan", "ConditionalGAN", "ConditionalGANConfig",
+                  "conditional GAN (DCGAN networks that see the class label)", "generative"),
+        Algorithm("wgan-gp", "generative.wgan_gp", "WGANGP", "WGANGPConfig",
+                  "Wasserstein GAN with gradient penalty", "generative"),
+        Algorithm("cyclegan", "generative.cyclegan", "CycleGAN", "CycleGANConfig",
+                  "unpaired image-to-image translation between two image sets", "generative"),
     ]
 }
 

@@ -1,0 +1,236 @@
+"""What every generative model shares: its data, batching, the budget in images seen, sample and
+reconstruction grids, the classifier-based figures, and checkpointing of its networks and optimizers.
+
+A model defines its networks in `self.networks` and optimizers in `self.optimizers`, `train_step`,
+`evaluate`, and the parts of this small interface it supports:
+`decode(latent, labels)` (a generator: latent -> [0, 1] images), `encode(images, labels)` (an encoder),
+`reconstruct(images, labels)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from generative.classifier import Classifier, get_classifier
+from generative.config import GenerativeConfig
+from generative.data import Batches, augment, load_data
+from generative.images import make_grid, save_png
+from generative.metrics import sample_figures
+from gymforge.errors import ConfigError, UserError
+
+EVAL_SEED_OFFSET = 7_777  # evaluation draws the same latents every time, so curves compare like with like
+
+
+class GenerativeLearner:
+    """Base of AE, VAE, GANs and CycleGAN; one train_step is one batch (progress counts images seen)."""
+
+    name: ClassVar[str] = "generative"
+    score_key: ClassVar[str] = "fid"
+    score_mode: ClassVar[str] = "min"
+    has_prior: ClassVar[bool] = True
+    """Whether decode() of prior latents gives samples (an autoencoder has no prior to sample from)."""
+    latent_dim: int = 0
+
+    def __init__(self, config: GenerativeConfig, device: torch.device | None = None) -> None:
+        self.config = config
+        self.device = device or torch.device("cpu")
+        self.data = load_data(config.data, config.image_size, config.channels, config.holdout_fraction,
+                              config.data_root, config.download)
+        if self.conditional and not self.data.labelled:
+            raise ConfigError(f"{self.name} is conditional and needs labelled images, but {config.data} has no "
+                              "labels; use an image folder with one sub-folder per class, or a named dataset")
+        self.image_shape = self.data.image_shape
+        self.train_images = self.data.train.to(self.device)
+        self.train_labels = self.data.train_labels.to(self.device) if self.data.labelled else None
+        self.batches = Batches(len(self.train_images), config.batch_size, config.seed)
+        self.augment_generator = torch.Generator().manual_seed(config.seed + 1)
+        self.samples_seen = 0
+        self.networks: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._classifier: Classifier | None | bool = False
+
+    @property
+    def conditional(self) -> bool:
+        return bool(getattr(self.config, "conditional", False))
+
+    @property
+    def num_classes(self) -> int:
+        return self.data.num_classes if self.conditional else 0
+
+    # ---- data ---------------------------------------------------------------------------------------
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """An augmented training batch (B, C, H, W) in [0, 1] and its labels (or None); counts toward progress."""
+        config = self.config
+        indices = self.batches.next_indices()
+        images = self.train_images[indices.to(self.device)]
+        if config.flip or config.crop_padding or config.noise_std:
+            images = augment(images.cpu(), config.flip, config.crop_padding, config.noise_std,
+                             self.augment_generator).to(self.device)
+        self.samples_seen += len(indices)
+        labels = self.train_labels[indices.to(self.device)] if self.train_labels is not None else None
+        return images, labels
+
+    def one_hot(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        if labels is None or not self.conditional:
+            return None
+        return nn.functional.one_hot(labels, self.num_classes).float()
+
+    @property
+    def progress(self) -> int:
+        return self.samples_seen
+
+    @property
+    def classifier(self) -> Classifier | None:
+        if self._classifier is False:
+            self._classifier = get_classifier(self.data)
+        return self._classifier  # type: ignore[return-value]
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """Eval mode (batch norm uses running statistics) and no gradients; training mode restored after."""
+        modes = {name: network.training for name, network in self.networks.items()}
+        for network in self.networks.values():
+            network.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            for name, network in self.networks.items():
+                network.train(modes[name])
+
+    # ---- the model interface (overridden by the models that have these parts) -----------------------
+    def decode(self, latent: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        raise UserError(f"{self.name} has no generator to sample from")
+
+    def encode(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        raise UserError(f"{self.name} has no encoder; --reconstruct needs an autoencoder or a VAE")
+
+    def reconstruct(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(images, labels), labels)
+
+    # ---- sampling -----------------------------------------------------------------------------------
+    def sample_labels(self, n: int, label: int | None) -> torch.Tensor | None:
+        """Labels for n conditional samples: all `label`, or the classes in turn; None for unconditional models."""
+        if label is not None and not self.conditional:
+            raise UserError(f"--label needs a conditional model, and this {self.name} run is unconditional "
+                            "(train one with --conditional, or use cgan)")
+        if not self.conditional:
+            return None
+        if label is not None and not 0 <= label < self.num_classes:
+            raise UserError(f"--label must be in 0..{self.num_classes - 1} for {self.data.name}, got {label}")
+        labels = torch.arange(n) % self.num_classes if label is None else torch.full((n,), label)
+        return labels.to(self.device)
+
+    def sample_images(self, n: int, seed: int, label: int | None = None) -> torch.Tensor:
+        """n samples (n, C, H, W) in [0, 1]; the same seed gives the same images."""
+        if not self.has_prior:
+            raise UserError(f"{self.name} has no prior to sample from; use --reconstruct or --interpolate")
+        generator = torch.Generator().manual_seed(seed)
+        latent = torch.randn(n, self.latent_dim, generator=generator).to(self.device)
+        labels = self.sample_labels(n, label)
+        with self.evaluating():
+            return torch.cat([self.decode(z, None if labels is None else y) for z, y in
+                              zip(latent.split(500), labels.split(500) if labels is not None else [None] * n)])
+
+    def held_out(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n held-out images (and labels) picked by seed."""
+        generator = torch.Generator().manual_seed(seed)
+        index = torch.randperm(len(self.data.test), generator=generator)[:n]
+        labels = self.data.test_labels[index].to(self.device) if self.data.test_labels is not None else None
+        return self.data.test[index].to(self.device), labels
+
+    def interpolation_images(self, n: int, seed: int, label: int | None = None, columns: int = 8) -> torch.Tensor:
+        """Rows of latent walks (linear) between two endpoints: prior draws, or two held-out images' codes."""
+        rows = max(1, n // columns)
+        generator = torch.Generator().manual_seed(seed)
+        labels = self.sample_labels(rows, label)
+        with self.evaluating():
+            if self.has_prior:
+                start, end = torch.randn(2, rows, self.latent_dim, generator=generator).to(self.device)
+            else:
+                images, image_labels = self.held_out(2 * rows, seed)
+                codes = self.encode(images, image_labels)
+                start, end = codes[:rows], codes[rows:2 * rows]
+            weights = torch.linspace(0, 1, columns, device=self.device).view(1, columns, 1)
+            walk = (start.unsqueeze(1) * (1 - weights) + end.unsqueeze(1) * weights).flatten(0, 1)  # (R*cols, D)
+            walk_labels = labels.repeat_interleave(columns) if labels is not None else None
+            return self.decode(walk, walk_labels)
+
+    def reconstruction_pairs(self, n: int, seed: int) -> torch.Tensor:
+        """Held-out images each followed by its reconstruction: (2 * (n // 2), C, H, W)."""
+        images, labels = self.held_out(max(1, n // 2), seed)
+        with self.evaluating():
+            reconstructions = self.reconstruct(images, labels if self.conditional else None)
+        return torch.stack([images, reconstructions], dim=1).flatten(0, 1)
+
+    def sample_grid(self, n: int = 64, seed: int = 0, label: int | None = None, interpolate: bool = False,
+                    reconstruct: bool = False) -> np.ndarray:
+        """The picture `gymforge sample` writes: samples, a latent walk, or inputs beside reconstructions."""
+        if n <= 0:
+            raise UserError(f"--n must be positive, got {n}")
+        if reconstruct:
+            if label is not None:
+                raise UserError("--label does not apply to --reconstruct (inputs keep their own labels)")
+            return make_grid(self.reconstruction_pairs(n, seed), columns=2 * max(1, round(math.sqrt(n / 2))))
+        if interpolate:
+            return make_grid(self.interpolation_images(n, seed, label), columns=8)
+        return make_grid(self.sample_images(n, seed, label))
+
+    # ---- evaluation and media -----------------------------------------------------------------------
+    def eval_seed(self) -> int:
+        return self.config.seed + EVAL_SEED_OFFSET
+
+    def generator_figures(self) -> dict[str, float]:
+        """FID / IS / confidence / class coverage of eval_samples samples, when a classifier exists."""
+        classifier = self.classifier
+        if classifier is None or not self.has_prior:
+            return {}
+        count = self.config.eval_samples
+        samples = self.sample_images(count, self.eval_seed())
+        generator = torch.Generator().manual_seed(0)
+        real = self.data.train[torch.randperm(len(self.data.train), generator=generator)[:count]]
+        return sample_figures(classifier, samples.cpu(), real)
+
+    def log_media(self, logger: Any, step: int) -> None:
+        """Sample grids and reconstructions at every evaluation."""
+        count = self.config.grid_size
+        if self.has_prior:
+            grid = make_grid(self.sample_images(count, self.eval_seed()))
+            logger.image("samples/grid", grid, step)
+            save_png(Path(logger.log_dir) / "samples" / f"samples-{step:09d}.png", grid)
+        try:
+            pairs = self.reconstruction_pairs(count, self.eval_seed())
+        except UserError:
+            return
+        logger.image("samples/reconstructions", make_grid(pairs, columns=2 * round(math.sqrt(count / 2))), step)
+
+    # ---- checkpoint ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"networks": {name: net.state_dict() for name, net in self.networks.items()},
+                "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+                "samples_seen": self.samples_seen, "batches": self.batches.state_dict(),
+                "augment_rng": self.augment_generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        try:
+            for name, network in self.networks.items():
+                network.load_state_dict(state["networks"][name])
+        except (KeyError, RuntimeError) as error:
+            raise ConfigError(f"the checkpoint does not fit this {self.name} and data ({str(error)[:120]}); "
+                              "train with the same image size and options") from None
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        self.samples_seen = int(state["samples_seen"])
+        self.batches.load_state_dict(state["batches"])
+        self.augment_generator.set_state(state["augment_rng"])
+
+    def close(self) -> None:
+        pass
