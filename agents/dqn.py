@@ -17,7 +17,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.episodes import finished_episodes, play_episodes
+from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.q_networks import QNetwork
 from agents.replay import ReplayBuffer, ReplaySample
 from agents.schedules import interpolate
@@ -318,18 +318,14 @@ class DQN:
         if stats:
             loss, q_mean, grad_norm = np.mean(stats, axis=0)
             metrics.update({"train/loss": loss, "train/q_mean": q_mean, "train/grad_norm": grad_norm})
-        if self.episode_stats:
-            returns, lengths = zip(*self.episode_stats)
-            metrics["rollout/ep_return"] = float(np.mean(returns))
-            metrics["rollout/ep_length"] = float(np.mean(lengths))
-            self.episodes += len(self.episode_stats)
-            self.episode_stats = []
+        metrics.update(episode_metrics(self.episode_stats))
+        self.episodes += len(self.episode_stats)
+        self.episode_stats = []
         return metrics
 
     # ---- evaluation ---------------------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
-        result = play_episodes(self.eval_env, self.policy, self.config.eval_episodes, seed=self.config.seed + 10_000)
-        return result.figures()
+        return evaluate_greedy(self)
 
     def log_media(self, logger: Any, step: int) -> None:
         """Nothing: rendering an episode at every evaluation would cost more than the evaluation."""

@@ -43,6 +43,21 @@ def finished_episodes(infos: dict[str, Any]) -> list[tuple[float, int]]:
     return [(float(r), int(n)) for r, n, done in zip(infos["episode"]["r"], infos["episode"]["l"], mask) if done]
 
 
+def episode_metrics(episodes: list[tuple[float, int]]) -> dict[str, float]:
+    """rollout/ep_return and rollout/ep_length: the means over the episodes that ended (none -> no keys)."""
+    if not episodes:
+        return {}
+    returns, lengths = zip(*episodes)
+    return {"rollout/ep_return": float(np.mean(returns)), "rollout/ep_length": float(np.mean(lengths))}
+
+
+def evaluate_greedy(agent: Any) -> dict[str, float]:
+    """An agent's greedy policy over config.eval_episodes on its own evaluation env, seeded apart from training
+    and the same at every evaluation, so successive evaluations compare like with like."""
+    config = agent.config
+    return play_episodes(agent.eval_env, agent.policy, config.eval_episodes, seed=config.seed + 10_000).figures()
+
+
 def play_episodes(env: gym.Env, make_policy: Callable[[], Policy], episodes: int, seed: int,
                   record: bool = False, max_steps: int = 10_000) -> EpisodeResult:
     """Run `episodes` whole episodes; make_policy() gives a fresh policy per episode (recurrent ones keep state).

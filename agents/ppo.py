@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from agents.actor_critic import ActorCritic, Memory, memory_window
-from agents.episodes import finished_episodes, play_episodes
+from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.rollout import Minibatch, RolloutBuffer
 from agents.schedules import interpolate
 from gymforge.config import AgentConfig
@@ -351,16 +351,11 @@ class PPO:
 
     def train_step(self) -> dict[str, float]:
         episodes = self.collect_rollout()
-        metrics = self.update()
-        if episodes:
-            metrics["rollout/ep_return"] = float(np.mean([r for r, _ in episodes]))
-            metrics["rollout/ep_length"] = float(np.mean([n for _, n in episodes]))
-        return metrics
+        return {**self.update(), **episode_metrics(episodes)}
 
     # ---- evaluation ---------------------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
-        result = play_episodes(self.eval_env, self.policy, self.config.eval_episodes, seed=self.config.seed + 10_000)
-        return result.figures()
+        return evaluate_greedy(self)
 
     def log_media(self, logger: Any, step: int) -> None:
         """Nothing per evaluation: `gymforge watch --record` renders episodes on demand."""

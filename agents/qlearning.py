@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.episodes import play_episodes
+from agents.episodes import episode_metrics, evaluate_greedy
 from agents.schedules import ScheduleKind, interpolate
 from agents.spaces import require_discrete_actions
 from envs.discretize import DiscretizeObservation
@@ -183,7 +183,7 @@ class QLearning:
 
     def train_step(self) -> dict[str, float]:
         config = self.config
-        returns, lengths, td_errors = [], [], []
+        episodes, td_errors = [], []
         end = min(self.steps + config.log_every, config.steps)
         epsilon, learning_rate = self.schedules()
         while self.steps < end:
@@ -204,8 +204,7 @@ class QLearning:
             self.episode_return += float(reward)
             self.episode_length += 1
             if terminated or truncated:
-                returns.append(self.episode_return)
-                lengths.append(self.episode_length)
+                episodes.append((self.episode_return, self.episode_length))
                 self.episodes += 1
                 self.episode_return, self.episode_length = 0.0, 0
                 self.pending_action = None
@@ -214,15 +213,12 @@ class QLearning:
                 self.observation = next_state
         metrics = {"train/epsilon": epsilon, "train/learning_rate": learning_rate,
                    "train/abs_td_error": float(np.mean(td_errors)), "rollout/episodes": float(self.episodes)}
-        if returns:
-            metrics["rollout/ep_return"] = float(np.mean(returns))
-            metrics["rollout/ep_length"] = float(np.mean(lengths))
+        metrics.update(episode_metrics(episodes))
         return metrics
 
     # ---- evaluation, media --------------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
-        result = play_episodes(self.eval_env, self.policy, self.config.eval_episodes, seed=self.config.seed + 10_000)
-        return result.figures()
+        return evaluate_greedy(self)
 
     def log_media(self, logger: Any, step: int) -> None:
         """For grid worlds: state values as colours and the greedy action as arrows."""
