@@ -173,6 +173,19 @@ def test_ppo_learns_cartpole_quickly():
     agent.close()
 
 
+@pytest.mark.slow
+def test_cartpole_preset_still_balances_the_pole_at_the_end_of_its_budget():
+    """Regression: at lr 4e-3 the preset solved early and then collapsed (seed 0 ended its 100k steps at 125),
+    so the README's main command handed users a poor agent. The policy at the end must be a solved one."""
+    from gymforge.api import build_learner, make_config
+
+    agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "seed": 0}))
+    while agent.progress < agent.config.steps:
+        agent.train_step()
+    assert agent.evaluate()["mean_return"] >= 475
+    agent.close()
+
+
 def test_cli_trains_evaluates_and_records_a_normalized_continuous_policy(tmp_path, capsys):
     """Observation statistics travel in the checkpoint: evaluate and watch see what training saw."""
     from gymforge.cli import main
