@@ -22,14 +22,10 @@ from agents.q_networks import QNetwork
 from agents.replay import ReplayBuffer, ReplaySample
 from agents.schedules import interpolate
 from agents.spaces import require_discrete_actions
+from envs import is_atari
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
 from networks import clip_gradients, huber, make_optimizer, mse
-
-
-def is_atari(env_id: str) -> bool:
-    """ALE games get the standard Atari wrappers (84x84 gray, frame skip and stack, episodic life, clipping)."""
-    return env_id.startswith("ALE/") or "NoFrameskip" in env_id
 
 
 def frame_stack_of(env: gym.Env) -> int:
@@ -126,6 +122,7 @@ class DQN:
     def __init__(self, config: DQNConfig, device: torch.device | None = None) -> None:
         self.config = config
         self.device = device or torch.device("cpu")
+        self.atari = is_atari(config.env)  # ale-py games get the Atari wrapper stack
         self.eval_env = self.make_env()  # refuses continuous actions before anything else is built
         self.n_actions = require_discrete_actions("dqn", config.env, self.eval_env.action_space)
         self.envs = self.make_vec_env()
@@ -152,7 +149,7 @@ class DQN:
         from envs import make_atari_env, make_env
 
         config = self.config
-        env = (make_atari_env(config.env, training=False, render_mode=render_mode) if is_atari(config.env)
+        env = (make_atari_env(config.env, training=False, render_mode=render_mode) if self.atari
                else make_env(config.env, render_mode=render_mode))
         try:
             require_discrete_actions("dqn", config.env, env.action_space)
@@ -165,7 +162,7 @@ class DQN:
         from envs import atari_wrappers, make_vec_env
 
         config = self.config
-        if is_atari(config.env):
+        if self.atari:
             return make_vec_env(config.env, config.n_envs, wrappers=[lambda env: atari_wrappers(env, training=True)],
                                 frameskip=1)
         return make_vec_env(config.env, config.n_envs)

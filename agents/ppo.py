@@ -20,6 +20,7 @@ from agents.actor_critic import ActorCritic, Memory, memory_window
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.rollout import Minibatch, RolloutBuffer
 from agents.schedules import interpolate
+from envs import is_atari
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
 from networks import clip_gradients, make_optimizer
@@ -129,6 +130,7 @@ class PPO:
     def __init__(self, config: PPOConfig, device: torch.device | None = None) -> None:
         self.config = config
         self.device = device or torch.device("cpu")
+        self.atari = is_atari(config.env)  # ale-py games get the Atari wrapper stack
         self.envs = self.make_vec_env()
         self.eval_env = self.make_env()
         self.action_space = self.envs.single_action_space
@@ -147,15 +149,15 @@ class PPO:
         self.start_rollouts()
 
     # ---- environments -------------------------------------------------------------------------------
-    def is_atari(self) -> bool:
-        from envs import resolve_env_id
-
-        return "ale_py" in str(gym.spec(resolve_env_id(self.config.env)).entry_point)
+    @property
+    def make_kwargs(self) -> dict[str, Any]:
+        """Options for gym.make: Atari games skip frames in the wrapper stack, not in ALE."""
+        return {"frameskip": 1, **self.config.env_kwargs} if self.atari else self.config.env_kwargs
 
     def wrappers(self, training: bool) -> list[Any]:
         from envs import atari_wrappers
 
-        if self.is_atari():
+        if self.atari:
             return [partial(atari_wrappers, training=training)]
         if self.config.memory == "transformer":
             return [partial(memory_window, length=self.config.memory_length)]
@@ -165,9 +167,8 @@ class PPO:
         from envs import NormalizeObservation, NormalizeReward, make_vec_env
 
         config = self.config
-        kwargs = {"frameskip": 1, **config.env_kwargs} if self.is_atari() else config.env_kwargs
         envs = make_vec_env(config.env, config.n_envs, seed=config.seed, vectorization=config.vectorization,
-                            wrappers=self.wrappers(training=True), **kwargs)
+                            wrappers=self.wrappers(training=True), **self.make_kwargs)
         if config.normalize_observation:
             envs = NormalizeObservation(envs)
         if config.normalize_reward:
@@ -179,8 +180,7 @@ class PPO:
         happens in act()."""
         from envs import make_env
 
-        kwargs = {"frameskip": 1, **self.config.env_kwargs} if self.is_atari() else self.config.env_kwargs
-        env = make_env(self.config.env, render_mode=render_mode, **kwargs)
+        env = make_env(self.config.env, render_mode=render_mode, **self.make_kwargs)
         for wrapper in self.wrappers(training=False):
             env = wrapper(env)
         return env

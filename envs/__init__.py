@@ -11,7 +11,7 @@ from envs.errors import EnvError
 from envs.frames import FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
 from envs.grid_image import grid_image
 from envs.gridworld import LAYOUTS, GridWorldEnv
-from envs.make import make_env, make_vec_env, resolve_env_id
+from envs.make import is_atari, make_env, make_vec_env, resolve_env_id
 from envs.normalize import (
     NormalizeObservation,
     NormalizeReward,
@@ -42,6 +42,7 @@ __all__ = [
     "collect_frames",
     "frames_metadata",
     "grid_image",
+    "is_atari",
     "load_frames",
     "load_normalization_state",
     "make_atari_env",

@@ -89,6 +89,13 @@ def resolve_env_id(env_id: str) -> str:
     return spec.id
 
 
+def is_atari(env_id: str) -> bool:
+    """Whether an id (ALE/..., NoFrameskip, or a legacy id such as Pong-v4) is an ale-py game, which calls for
+    the Atari wrapper stack."""
+    entry_point = gym.spec(resolve_env_id(env_id)).entry_point
+    return "ale_py" in str(entry_point)
+
+
 def make_env(env_id: str, seed: int | None = None, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """Make one environment that records episode statistics (`info["episode"]` when an episode ends).
 

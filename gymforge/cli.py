@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from envs.errors import EnvError
 from gymforge.errors import NonFiniteError, UserError
 
 TRAIN_USAGE = """usage: gymforge train ALGO [--env ID] [--steps N] [--seed S] [hyperparameter flags]
@@ -28,18 +29,6 @@ run options:
   --preset NAME      tuned options for an environment; auto (default) uses the one named after --env
   --resume RUN_DIR   continue a run from its last checkpoint, same TensorBoard curves
 """
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean the user must fix something (envs' error is imported lazily: a lower layer)."""
-    errors: list[type[BaseException]] = [UserError]
-    try:
-        from envs.errors import EnvError
-
-        errors.append(EnvError)
-    except ImportError:
-        pass
-    return tuple(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except NonFiniteError as error:
         print(f"gymforge: error: {error}", file=sys.stderr)
         return 1
-    except user_errors() as error:
+    except (UserError, EnvError) as error:
         print(f"gymforge: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -121,3 +121,12 @@ def test_next_step_autoreset_returns_final_observation_then_reset():
     assert not terminated.any() and not truncated.any() and np.all(rewards == 0)
     assert np.all(first[:, :2].sum(axis=1) == 1)  # the new episode's first observation shows its cue
     vec_env.close()
+
+
+def test_is_atari_reads_the_entry_point_not_the_name():
+    from envs import is_atari
+
+    assert not is_atari("CartPole-v1") and not is_atari("gymforge/Catch-v0")
+    pytest.importorskip("ale_py")
+    assert is_atari("ALE/Pong-v5") and is_atari("PongNoFrameskip-v4")
+    assert is_atari("Pong-v4")  # a legacy id without ALE/ or NoFrameskip in its name
