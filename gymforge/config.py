@@ -75,7 +75,8 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
 
 
 def config_from_dict(config_class: type[C], values: dict[str, Any], source: str = "config") -> C:
-    """Build a config from a plain dict, refusing unknown keys with the list of valid ones."""
+    """Build a config from a plain dict, refusing unknown keys (listing the valid ones) and values outside a
+    Literal field's choices (the CLI's flags get both checks from tyro; a config file or the API gets them here)."""
     fields = {field.name: field for field in dataclasses.fields(config_class)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
@@ -87,6 +88,10 @@ def config_from_dict(config_class: type[C], values: dict[str, Any], source: str 
     for key, value in values.items():
         if isinstance(value, list) and "tuple" in str(hints.get(key, "")):
             value = tuple(value)
+        choices = typing.get_args(hints[key]) if typing.get_origin(hints[key]) is Literal else ()
+        if choices and value not in choices:
+            raise ConfigError(f"--{key.replace('_', '-')} must be one of {', '.join(map(str, choices))} in {source}, "
+                              f"got {value!r}")
         converted[key] = value
     try:
         return config_class(**converted)

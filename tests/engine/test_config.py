@@ -29,3 +29,9 @@ def test_unknown_option_is_refused_with_the_valid_ones():
 def test_invalid_hyperparameters_are_refused(values, message):
     with pytest.raises(ConfigError, match=message):
         QLearningConfig(**values)
+
+
+def test_a_value_outside_a_literal_fields_choices_is_refused(tmp_path):
+    """A config file (or the API) is checked like the CLI's flags: a typo in a choice field is one clear line."""
+    with pytest.raises(ConfigError, match="--device must be one of auto, cpu, cuda.*got 'gpu'"):
+        config_from_dict(QLearningConfig, {"device": "gpu"}, source=str(tmp_path / "config.yaml"))
