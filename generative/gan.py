@@ -121,6 +121,7 @@ class AdversarialLearner(GenerativeLearner):
 
     name: ClassVar[str] = "gan"
     architecture: ClassVar[str] = "conv"
+    """conv (DCGAN-style networks) or dense (MLPs)."""
 
     def __init__(self, config: GANConfig, device: torch.device | None = None) -> None:
         super().__init__(config, device)
@@ -132,7 +133,7 @@ class AdversarialLearner(GenerativeLearner):
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         config, shape = self.config, self.image_shape
-        if self.architecture == "mlp":
+        if self.network_architecture() == "dense":
             width = 8 * config.base_channels
             generator, critic = MLPGenerator(config.latent_dim, shape, width), MLPCritic(shape, width)
         else:
@@ -145,6 +146,10 @@ class AdversarialLearner(GenerativeLearner):
                     nn.init.normal_(layer.weight, 1.0, 0.02)
                     nn.init.zeros_(layer.bias)
         return generator.to(self.device), critic.to(self.device)
+
+    def network_architecture(self) -> str:
+        """conv or dense: fixed by the model here (gan is dense, dcgan and cgan conv); wgan-gp lets the config choose."""
+        return self.architecture
 
     def make_optimizer(self, network: nn.Module) -> torch.optim.Optimizer:
         config = self.config
@@ -159,6 +164,13 @@ class AdversarialLearner(GenerativeLearner):
     def decode(self, latent: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return ((self.generate(latent, self.one_hot(labels)) + 1.0) / 2.0).clamp(0.0, 1.0)
 
+    def generator_step(self, loss: torch.Tensor) -> None:
+        """One generator update from `loss` (each model defines its own generator loss)."""
+        optimizer = self.optimizers["generator"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
     def fake_batch(self, size: int, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Generated images in [-1, 1] with random class labels like the real batch's (for cgan)."""
         latent = torch.randn(size, self.latent_dim, generator=self.noise, device=self.device)
@@ -169,7 +181,7 @@ class AdversarialLearner(GenerativeLearner):
         images, labels = self.next_batch()
         real = images * 2.0 - 1.0  # (B, C, H, W) in [-1, 1]
         fake, one_hot = self.fake_batch(len(real), labels)
-        critic_optimizer, generator_optimizer = self.optimizers["critic"], self.optimizers["generator"]
+        critic_optimizer = self.optimizers["critic"]
 
         real_logits = self.critic(real, one_hot)  # (B,)
         fake_logits = self.critic(fake.detach(), one_hot)
@@ -182,9 +194,7 @@ class AdversarialLearner(GenerativeLearner):
 
         generated_logits = self.critic(fake, one_hot)  # non-saturating: maximize log D(G(z))
         generator_loss = F.binary_cross_entropy_with_logits(generated_logits, torch.ones_like(generated_logits))
-        generator_optimizer.zero_grad(set_to_none=True)
-        generator_loss.backward()
-        generator_optimizer.step()
+        self.generator_step(generator_loss)
         return {"train/loss_discriminator": critic_loss.item(), "train/loss_generator": generator_loss.item(),
                 "train/d_real": torch.sigmoid(real_logits).mean().item(),
                 "train/d_fake": torch.sigmoid(fake_logits).mean().item()}
@@ -197,7 +207,7 @@ class GAN(AdversarialLearner):
     """The original GAN with MLP generator and discriminator."""
 
     name: ClassVar[str] = "gan"
-    architecture: ClassVar[str] = "mlp"
+    architecture: ClassVar[str] = "dense"
 
 
 class DCGAN(AdversarialLearner):

@@ -45,3 +45,11 @@ def test_wgan_gp_details_and_training_step():
     for _ in range(15):
         metrics = learner.train_step()
     assert metrics["train/wasserstein_estimate"] > first["train/wasserstein_estimate"]
+
+
+def test_dense_architecture_gives_mlps_with_a_norm_free_critic():
+    learner = WGANGP(WGANGPConfig(batch_size=16, base_channels=8, architecture="dense"))
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in learner.critic.modules())
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LayerNorm)) for m in learner.critic.modules())
+    learner.train_step()
+    assert learner.sample_images(4, seed=0).shape == (4, 1, 16, 16)
