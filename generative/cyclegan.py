@@ -2,7 +2,7 @@
 
 Two generators (A -> B, B -> A) and two discriminators train with the least-squares GAN loss, plus the
 cycle-consistency loss lambda_cycle * |F(G(a)) - a|_1 (and the other way round), and an optional identity
-loss. The two sets are batched independently, so no pair is ever seen. The default B is a second style of
+loss; the discriminators also see a history of 50 past translations (generative/image_pool.py). The two sets are batched independently, so no pair is ever seen. The default B is a second style of
 the same digits (strokes thickened by a 3x3 dilation, or inverted), which makes the translation measurable:
 the ground-truth style transfer of a held-out A image is known, and the judge classifier checks that a
 translated digit keeps its class. Generators are fully convolutional: a ConvEncoder, residual blocks, and
@@ -24,6 +24,7 @@ from torch import nn
 from generative.config import GenerativeConfig
 from generative.data import Batches, load_data, read_folder, to_tensor
 from generative.gan import ConvCritic
+from generative.image_pool import ImagePool
 from generative.images import make_grid
 from generative.learner import GenerativeLearner
 from generative.metrics import reconstruction_error
@@ -51,12 +52,15 @@ class CycleGANConfig(GenerativeConfig):
     """lambda_cycle, the weight of the L1 cycle-consistency loss."""
     identity_weight: float = 0.0
     """Identity loss weight, as a fraction of cycle_weight (the paper uses 0.5 for photo <-> painting)."""
+    pool_size: int = 50
+    """Past translations each discriminator also sees (the paper's history of 50); 0 shows only the latest."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self.base_channels > 0, f"--base-channels must be positive, got {self.base_channels}")
         require(self.residual_blocks >= 0, f"--residual-blocks must be >= 0, got {self.residual_blocks}")
         require(self.cycle_weight >= 0 and self.identity_weight >= 0, "loss weights must be >= 0")
+        require(self.pool_size >= 0, f"--pool-size must be >= 0, got {self.pool_size}")
 
 
 def restyle(images: torch.Tensor, style: str) -> torch.Tensor:
@@ -104,6 +108,7 @@ class CycleGAN(GenerativeLearner):
             self.networks[name] = init_module(network, "normal", std=0.02).to(self.device)
         generators = itertools.chain(self.networks["a_to_b"].parameters(), self.networks["b_to_a"].parameters())
         critics = itertools.chain(self.networks["critic_a"].parameters(), self.networks["critic_b"].parameters())
+        self.pools = {"a": ImagePool(config.pool_size, config.seed + 11), "b": ImagePool(config.pool_size, config.seed + 12)}
         self.optimizers = {"generators": make_optimizer("adam", generators, lr=config.learning_rate, betas=(0.5, 0.999)),
                            "critics": make_optimizer("adam", critics, lr=config.learning_rate, betas=(0.5, 0.999))}
 
@@ -126,8 +131,9 @@ class CycleGAN(GenerativeLearner):
         loss.backward()
         self.optimizers["generators"].step()
 
-        critic_loss = 0.5 * ((score("critic_a", real_a) - 1).pow(2).mean() + score("critic_a", fake_a.detach()).pow(2).mean()
-                             + (score("critic_b", real_b) - 1).pow(2).mean() + score("critic_b", fake_b.detach()).pow(2).mean())
+        shown_a, shown_b = self.pools["a"].query(fake_a), self.pools["b"].query(fake_b)  # detached, some older
+        critic_loss = 0.5 * ((score("critic_a", real_a) - 1).pow(2).mean() + score("critic_a", shown_a).pow(2).mean()
+                             + (score("critic_b", real_b) - 1).pow(2).mean() + score("critic_b", shown_b).pow(2).mean())
         self.optimizers["critics"].zero_grad(set_to_none=True)
         critic_loss.backward()
         self.optimizers["critics"].step()
@@ -173,8 +179,12 @@ class CycleGAN(GenerativeLearner):
         return figures
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "batches_b": self.batches_b.state_dict()}
+        return {**super().state_dict(), "batches_b": self.batches_b.state_dict(),
+                "pools": {name: pool.state_dict() for name, pool in self.pools.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.batches_b.load_state_dict(state["batches_b"])
+        for name, pool in self.pools.items():
+            if "pools" in state:  # checkpoints from before the pool start with an empty one
+                pool.load_state_dict(state["pools"][name])
