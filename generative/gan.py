@@ -10,13 +10,14 @@ data's [0, 1] is mapped onto that range for the discriminator and back for grids
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from generative.config import GenerativeConfig
+from generative.data import augment
 from generative.learner import GenerativeLearner
 from gymforge.errors import require
 from networks import MLP, ConvDecoder, ConvEncoder, init_module, make_optimizer
@@ -44,12 +45,18 @@ class GANConfig(GenerativeConfig):
     """Batch norm in the convolutional discriminator, as in DCGAN (on 16x16 digits it lets the discriminator
     win and classes drop out, so the digits presets turn it off)."""
 
+    critic_shift: int = 0
+    """Differentiable augmentation (Zhao et al. 2020): real and generated images alike are shifted by up to
+    this many pixels before the discriminator sees them, so it cannot memorise a small dataset, while the
+    generator still learns unshifted images (its gradients pass through the same shifts); 0 is off."""
+
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self.latent_dim > 0, f"--latent-dim must be positive, got {self.latent_dim}")
         require(self.base_channels > 0, f"--base-channels must be positive, got {self.base_channels}")
         require(0.0 <= self.label_smoothing < 0.5, f"--label-smoothing must be in [0, 0.5), got {self.label_smoothing}")
         require(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "--beta1 and --beta2 must be in [0, 1)")
+        require(self.critic_shift >= 0, f"--critic-shift must be >= 0, got {self.critic_shift}")
 
 
 @dataclass
@@ -130,6 +137,7 @@ class AdversarialLearner(GenerativeLearner):
         self.networks = {"generator": self.generator, "critic": self.critic}
         self.optimizers = {name: self.make_optimizer(network) for name, network in self.networks.items()}
         self.noise = torch.Generator(device=self.device).manual_seed(config.seed + 2)
+        self.shift_generator = torch.Generator().manual_seed(config.seed + 3)
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         config, shape = self.config, self.image_shape
@@ -164,6 +172,13 @@ class AdversarialLearner(GenerativeLearner):
     def decode(self, latent: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return ((self.generate(latent, self.one_hot(labels)) + 1.0) / 2.0).clamp(0.0, 1.0)
 
+    def critic_view(self, images: torch.Tensor) -> torch.Tensor:
+        """[-1, 1] images as the discriminator sees them: randomly shifted when critic_shift > 0 (differentiable)."""
+        if self.config.critic_shift == 0:
+            return images
+        shifted = augment((images + 1.0) / 2.0, False, self.config.critic_shift, 0.0, self.shift_generator)
+        return shifted * 2.0 - 1.0
+
     def generator_step(self, loss: torch.Tensor) -> None:
         """One generator update from `loss` (each model defines its own generator loss)."""
         optimizer = self.optimizers["generator"]
@@ -183,8 +198,8 @@ class AdversarialLearner(GenerativeLearner):
         fake, one_hot = self.fake_batch(len(real), labels)
         critic_optimizer = self.optimizers["critic"]
 
-        real_logits = self.critic(real, one_hot)  # (B,)
-        fake_logits = self.critic(fake.detach(), one_hot)
+        real_logits = self.critic(self.critic_view(real), one_hot)  # (B,)
+        fake_logits = self.critic(self.critic_view(fake.detach()), one_hot)
         real_target = torch.full_like(real_logits, 1.0 - self.config.label_smoothing)
         critic_loss = (F.binary_cross_entropy_with_logits(real_logits, real_target)
                        + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
@@ -192,7 +207,7 @@ class AdversarialLearner(GenerativeLearner):
         critic_loss.backward()
         critic_optimizer.step()
 
-        generated_logits = self.critic(fake, one_hot)  # non-saturating: maximize log D(G(z))
+        generated_logits = self.critic(self.critic_view(fake), one_hot)  # non-saturating: maximize log D(G(z))
         generator_loss = F.binary_cross_entropy_with_logits(generated_logits, torch.ones_like(generated_logits))
         self.generator_step(generator_loss)
         return {"train/loss_discriminator": critic_loss.item(), "train/loss_generator": generator_loss.item(),
@@ -201,6 +216,15 @@ class AdversarialLearner(GenerativeLearner):
 
     def evaluate(self) -> dict[str, float]:
         return self.generator_figures()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "noise_rng": self.noise.get_state(), "shift_rng": self.shift_generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        if "noise_rng" in state:  # checkpoints written before these were saved resume with fresh streams
+            self.noise.set_state(state["noise_rng"])
+            self.shift_generator.set_state(state["shift_rng"])
 
 
 class GAN(AdversarialLearner):

@@ -1,5 +1,7 @@
 """Every model's train_step runs, its losses move the right way on a tiny budget, and it round-trips."""
 
+import copy
+
 import pytest
 import torch
 
@@ -91,3 +93,28 @@ def test_autoencoder_reconstruction_error_falls(architecture, denoise):
     assert learner.sample_grid(16, seed=0, interpolate=True).shape[1] > learner.sample_grid(8, 0, reconstruct=True).shape[1] // 2
     with pytest.raises(UserError, match="no prior"):
         learner.sample_grid(8, seed=0)
+
+
+@pytest.mark.parametrize("learner_class, options", [(DCGAN, {"critic_shift": 2}), (GAN, {})])
+def test_gan_resumed_from_its_state_continues_exactly_like_the_uninterrupted_run(learner_class, options):
+    """The latent-noise and shift streams travel in the checkpoint (they once restarted from the seed)."""
+    config = GANConfig(batch_size=16, base_channels=8, **options)
+    learner = learner_class(config)
+    for _ in range(3):
+        learner.train_step()
+    resumed = learner_class(config)
+    resumed.load_state_dict(copy.deepcopy(learner.state_dict()))  # a copy, as a checkpoint file gives
+    for _ in range(2):
+        assert learner.train_step() == resumed.train_step()
+
+
+def test_critic_shift_moves_real_and_generated_images_alike_and_passes_gradients():
+    learner = DCGAN(GANConfig(batch_size=16, base_channels=8, critic_shift=2))
+    images = torch.rand(8, 1, 16, 16, requires_grad=True)
+    shifted = learner.critic_view(images * 2 - 1)
+    assert shifted.shape == images.shape and not torch.equal(shifted, images * 2 - 1)
+    shifted.sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0  # the generator learns through the shift
+    assert torch.equal(DCGAN(GANConfig(batch_size=16, base_channels=8)).critic_view(images), images)
+    with pytest.raises(ConfigError, match="--critic-shift"):
+        GANConfig(critic_shift=-1)
