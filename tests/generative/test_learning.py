@@ -1,6 +1,6 @@
 """Learning checks on the bundled digits (slow: minutes of CPU): the samples are digits the judge
-classifier recognises, spread over every class. Smaller budgets than the presets, so slightly lower bars
-than benchmarks/generative_quality.py (confidence >= 0.8, every class >= 3%)."""
+classifier recognises, spread over every class. The GAN checks train the shipped presets and hold them to
+the issue's bar (confidence >= 0.8, every class >= 3%); the VAE check uses a smaller budget and lower bars."""
 
 import pytest
 
@@ -17,12 +17,13 @@ def test_vae_samples_are_recognisable_digits_of_every_class(tmp_path):
 
 
 @pytest.mark.slow
-def test_dcgan_samples_are_recognisable_digits_of_every_class(tmp_path):
-    config = api.make_config("dcgan", {"data": "digits", "steps": 300_000, "eval_every": 150_000, "seed": 1})
+def test_dcgan_preset_meets_the_issue_bar_at_its_last_checkpoint(tmp_path):
+    """The digits preset as shipped (about 3 CPU minutes); the last evaluation, not a lucky best one."""
+    config = api.make_config("dcgan", {"data": "digits", "eval_every": 0})
     run = api.train("dcgan", config, logdir=tmp_path, name="dcgan", progress_bar=False)
     figures = run.read_summary()["last_eval"]
-    assert figures["mean_confidence"] >= 0.75 and figures["min_class_share"] >= 0.01, figures
-    assert figures["fid"] < 250, figures
+    assert figures["mean_confidence"] >= 0.8 and figures["min_class_share"] >= 0.03, figures
+    assert figures["fid"] < 45, figures
 
 
 @pytest.mark.slow
