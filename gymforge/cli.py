@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -328,7 +327,8 @@ def command_board(args: argparse.Namespace) -> int:
     command = [executable] if executable else [sys.executable, "-m", "tensorboard.main"]
     command += ["--logdir", str(args.logdir), "--port", str(args.port), "--bind_all"]
     print(f"TensorBoard on {args.logdir}/ at http://localhost:{args.port}/ (Ctrl-C stops it)", flush=True)
-    return subprocess.call(command)
+    os.execv(command[0], command)  # become TensorBoard, so a SIGTERM stops it too (a child would be orphaned)
+    return 0  # not reached
 
 
 def command_list(args: argparse.Namespace) -> int:

@@ -91,6 +91,14 @@ def test_board_starts_tensorboard_and_prints_its_address(trained):
     finally:
         process.terminate()
         process.wait(timeout=30)
+    deadline = time.time() + 15  # terminating `gymforge board` stops TensorBoard too (it was once left running)
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=1).close()
+        except OSError:
+            break
+        assert time.time() < deadline, "TensorBoard outlived `gymforge board`"
+        time.sleep(0.5)
 
 
 def test_collect_writes_frames_from_a_random_and_from_a_trained_policy(trained, tmp_path):
