@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED_SHIFT_VARIABLE = "GYMFORGE_TEST_SEED_SHIFT"
 
 
-def test_seed(base: int) -> int:
+def shifted_seed(base: int) -> int:
     """The seed a slow learning check uses: `base` plus $GYMFORGE_TEST_SEED_SHIFT (default 0).
 
     Shifting every seed at once is how this machine shows what another CPU would: a seeded RL run there takes
