@@ -327,6 +327,12 @@ class DQN:
     def log_media(self, logger: Any, step: int) -> None:
         """Nothing: rendering an episode at every evaluation would cost more than the evaluation."""
 
+    def export_module(self) -> Any:
+        """The greedy policy as a torch module, for `gymforge export` (agents/policy_export.py)."""
+        from agents.policy_export import dqn_exportable
+
+        return dqn_exportable(self)
+
     # ---- checkpoint ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"online": self.online.state_dict(), "target": self.target.state_dict(),

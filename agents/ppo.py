@@ -360,6 +360,12 @@ class PPO:
     def log_media(self, logger: Any, step: int) -> None:
         """Nothing per evaluation: `gymforge watch --record` renders episodes on demand."""
 
+    def export_module(self) -> Any:
+        """The greedy policy as a torch module, for `gymforge export` (agents/policy_export.py)."""
+        from agents.policy_export import ppo_exportable
+
+        return ppo_exportable(self)
+
     # ---- checkpoint ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         from envs import normalization_state

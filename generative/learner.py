@@ -212,6 +212,12 @@ class GenerativeLearner:
             return
         logger.image("samples/reconstructions", make_grid(pairs, columns=2 * round(math.sqrt(count / 2))), step)
 
+    def export_module(self) -> Any:
+        """The generator as a torch module, latent (B, D) [and labels (B,)] -> images in [0, 1], for `gymforge export`."""
+        from generative.export import generator_exportable
+
+        return generator_exportable(self)
+
     # ---- checkpoint ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"networks": {name: net.state_dict() for name, net in self.networks.items()},

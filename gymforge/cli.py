@@ -112,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--seed", type=int, default=0)
     collect.set_defaults(handler=command_collect)
 
+    add_tune_parser(commands)
+    export = commands.add_parser("export", help="export a trained policy or generator to ONNX (the export extra)")
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("--onnx", type=Path, default=None, metavar="FILE", help="write an ONNX file")
+    export.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="write FILE in --format, or in the format its suffix names")
+    export.add_argument("--format", default=None, help="export format (onnx)")
+    export.add_argument("--checkpoint", default="best", help="best (default), last or step-N")
+    export.add_argument("--check", type=int, default=100, metavar="N",
+                        help="compare onnxruntime with PyTorch on N sample inputs (default 100; 0 skips)")
+    export.set_defaults(handler=command_export)
+
     listing = commands.add_parser("list", help="the algorithms and their presets")
     listing.set_defaults(handler=command_list)
     return parser
@@ -288,6 +300,45 @@ def command_sample(args: argparse.Namespace) -> int:
 
     grid = grid.repeat(args.scale, axis=0).repeat(args.scale, axis=1)
     print(f"wrote {save_png(args.out, grid)}", file=sys.stderr)
+    return 0
+
+
+# ---- tune, export ------------------------------------------------------------------------------------
+def add_tune_parser(commands: Any) -> None:
+    from gymforge.tune import add_arguments
+
+    tune = commands.add_parser("tune", help="search hyperparameters with Optuna (the tune extra)")
+    add_arguments(tune)
+    tune.set_defaults(handler=command_tune)
+
+
+def command_tune(args: argparse.Namespace) -> int:
+    from gymforge.tune import tune
+
+    tune(args)
+    return 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    from gymforge.export import ExportCheckError, export_run
+
+    if (args.onnx is None) == (args.out is None):
+        raise UserError("give one of --onnx FILE or --out FILE [--format F]")
+    if args.onnx is not None and args.format not in (None, "onnx"):
+        raise UserError(f"--onnx writes ONNX; drop --format {args.format} or use --out FILE --format {args.format}")
+    out = args.onnx if args.onnx is not None else args.out
+    try:
+        report = export_run(args.run_dir, out, "onnx" if args.onnx is not None else args.format, args.checkpoint,
+                            args.check)
+    except ExportCheckError as error:
+        print(f"gymforge: error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {report['path']}: {report['description']}", file=sys.stderr)
+    print(f"  inputs {', '.join(report['inputs'])}; outputs {', '.join(report['outputs'])}", file=sys.stderr)
+    if report["checked_inputs"]:
+        largest = max(report["max_abs_difference"].values(), default=0.0)
+        print(f"  checked: onnxruntime matches PyTorch on {report['checked_inputs']} sample inputs "
+              f"(largest difference {largest:.2g})", file=sys.stderr)
     return 0
 
 

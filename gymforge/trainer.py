@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -29,8 +30,13 @@ def next_multiple(progress: int, every: int) -> int:
 class Trainer:
     """Drives any Learner to config.steps; everything that is the same for every algorithm lives here."""
 
-    def __init__(self, learner: Learner, run: Run, progress_bar: bool | None = None) -> None:
+    def __init__(self, learner: Learner, run: Run, progress_bar: bool | None = None,
+                 on_evaluate: Callable[[int, dict[str, float]], bool | None] | None = None) -> None:
         self.learner = learner
+        # on_evaluate(progress, figures) runs after every evaluation; returning True stops the run (status
+        # "stopped", last.pt saved), e.g. a tuning trial that its pruner gave up on.
+        self.on_evaluate = on_evaluate
+        self.stop_requested = False
         self.run = run
         self.config = learner.config
         self.progress_bar = progress_bar
@@ -121,6 +127,10 @@ class Trainer:
                     self.save("last")
                     status = "interrupted"
                     break
+                if self.stop_requested:
+                    self.save("last")
+                    status = "stopped"
+                    break
         except NonFiniteError:
             self.run.write_summary(self.summary_fields("failed"))
             raise
@@ -152,6 +162,8 @@ class Trainer:
             bar.set_postfix_str(f"eval {text}")
             if bar.disable:
                 print(f"[{self.run.algo}] step {progress}/{self.config.steps} eval {text}", file=sys.stderr)
+        if self.on_evaluate is not None and self.on_evaluate(progress, dict(figures)):
+            self.stop_requested = True
 
     def summary_fields(self, status: str) -> dict[str, Any]:
         return {"status": status, "progress": self.learner.progress, "wall_clock_s": round(self.elapsed, 3),

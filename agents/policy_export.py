@@ -1,0 +1,130 @@
+"""The greedy policies `gymforge export` writes: observation -> action as plain torch modules, with the saved
+observation normalization folded in and a recurrent policy's state as explicit inputs and outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from gymforge import export
+from gymforge.errors import ConfigError
+
+
+def observation_input(space: gym.Space, algo: str) -> np.dtype:
+    """The dtype the exported policy takes: uint8 for images, float32 for vectors; other spaces are refused."""
+    if isinstance(space, gym.spaces.Dict):
+        raise ConfigError(f"{algo} policies with Dict observations cannot be exported yet; export handles Box "
+                          "observations (vectors and images)")
+    if not isinstance(space, gym.spaces.Box):
+        raise ConfigError(f"cannot export a policy for observation space {space}; export handles Box observations")
+    return np.dtype(np.uint8) if space.dtype == np.uint8 else np.dtype(np.float32)
+
+
+def observation_sampler(space: gym.Space, dtype: np.dtype) -> Any:
+    def sample(n: int, seed: int) -> np.ndarray:
+        space.seed(seed)
+        return np.stack([space.sample() for _ in range(n)]).astype(dtype)
+
+    return sample
+
+
+class ActorCriticPolicy(nn.Module):
+    """PPO's actor, greedy: observation [, state...] -> action [, log_probs] [, next state...].
+
+    The action is the distribution's mode (argmax for Discrete and MultiDiscrete, the mean for Box, clipped to
+    the bounds as PPO clips it on its way to the env). Discrete policies also output their log-probabilities.
+    A recurrent policy takes its state (h, and c for an LSTM: (layers, B, H)) and returns the next one;
+    feed zeros at an episode's start.
+    """
+
+    def __init__(self, model: nn.Module, action_space: gym.Space, statistics: Any, state_kind: str | None) -> None:
+        super().__init__()
+        self.scaling = export.ObservationScaling(statistics, cast=False)
+        self.trunk, self.head = model.actor_trunk, model.actor_head
+        self.state_kind = state_kind  # None, "gru" or "lstm"
+        self.discrete = isinstance(action_space, gym.spaces.Discrete)
+        self.bounded = isinstance(action_space, gym.spaces.Box)
+        if self.bounded:
+            self.register_buffer("low", torch.as_tensor(action_space.low, dtype=torch.float32))
+            self.register_buffer("high", torch.as_tensor(action_space.high, dtype=torch.float32))
+
+    def forward(self, observation: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        obs = self.scaling(observation)
+        if self.state_kind is None:
+            features, _ = self.trunk(obs)
+            new_state: tuple[torch.Tensor, ...] = ()
+        else:
+            core_state = tuple(state) if self.state_kind == "lstm" else state[0]
+            starts = torch.zeros(obs.shape[0], dtype=obs.dtype)
+            features, core_state = self.trunk(obs, core_state, starts)
+            new_state = tuple(core_state) if self.state_kind == "lstm" else (core_state,)
+        distribution = self.head(features)
+        action = distribution.mode
+        if self.bounded:
+            action = torch.maximum(torch.minimum(action, self.high), self.low)
+        outputs = (action, distribution.logits) if isinstance(distribution, Categorical) else (action,)
+        return (*outputs, *new_state)
+
+
+def ppo_exportable(agent: Any) -> export.Exportable:
+    """The hook behind PPO.export_module()."""
+    space, config = agent.envs.single_observation_space, agent.config
+    dtype = observation_input(space, "ppo")
+    if config.memory == "transformer":
+        raise ConfigError("PPO with --memory transformer cannot be exported yet (its window input); lstm, gru "
+                          "and feed-forward policies can")
+    state_kind = config.memory if config.memory in ("lstm", "gru") else None
+    module = ActorCriticPolicy(agent.model.cpu(), agent.action_space, agent.obs_statistics(), state_kind)
+    outputs = ["action"] + (["log_probs"] if module.discrete else [])
+    state_names = {"lstm": ["state_h", "state_c"], "gru": ["state_h"], None: []}[state_kind]
+    sample_observations = observation_sampler(space, dtype)
+
+    def sample(n: int, seed: int) -> dict[str, np.ndarray]:
+        inputs = {"observation": sample_observations(n, seed)}
+        generator = np.random.default_rng(seed)
+        for name, template in zip(state_names, export_state(agent, n)):
+            inputs[name] = generator.normal(0.0, 0.5, template.shape).astype(np.float32)
+        return inputs
+
+    next_names = [f"next_{name}" for name in state_names]
+    memory = f", state {'/'.join(state_names)} -> next state (zeros at an episode's start)" if state_kind else ""
+    return export.Exportable(module, ["observation", *state_names], outputs + next_names, sample,
+                             {name: 1 for name in state_names + next_names},
+                             f"greedy {config.env} policy: observation {space.shape} {dtype} -> "
+                             f"{'/'.join(outputs)}{memory}")
+
+
+def export_state(agent: Any, n: int) -> tuple[np.ndarray, ...]:
+    """Zero states of the actor's core for n parallel episodes, as numpy arrays (h, or h and c)."""
+    state = agent.model.actor_trunk.initial_state(n, torch.device("cpu"))
+    state = state if isinstance(state, tuple) else (state,)
+    return tuple(part.numpy() for part in state)
+
+
+class QPolicy(nn.Module):
+    """DQN's greedy policy: observation -> (argmax action, Q-values)."""
+
+    def __init__(self, network: nn.Module, cast: bool) -> None:
+        super().__init__()
+        self.scaling = export.ObservationScaling(None, cast=cast)
+        self.network = network
+
+    def forward(self, observation: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        q_values = self.network(self.scaling(observation))  # (B, A)
+        return q_values.argmax(dim=-1), q_values
+
+
+def dqn_exportable(agent: Any) -> export.Exportable:
+    """The hook behind DQN.export_module()."""
+    space = agent.envs.single_observation_space
+    dtype = observation_input(space, "dqn")
+    sample_observations = observation_sampler(space, dtype)
+    return export.Exportable(QPolicy(agent.online.cpu(), cast=dtype != np.uint8), ["observation"],
+                             ["action", "q_values"], lambda n, seed: {"observation": sample_observations(n, seed)},
+                             description=f"greedy {agent.config.env} policy: observation {space.shape} {dtype} -> "
+                             "action (argmax), q_values")

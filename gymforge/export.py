@@ -1,0 +1,171 @@
+"""Export a trained run to a file another program runs without PyTorch: ONNX, checked against onnxruntime.
+
+Each learner that can be exported has a small `export_module()` hook returning an `Exportable`: a torch module
+(the greedy policy from observation to action with the saved observation normalization folded in, recurrent
+state as explicit inputs and outputs; or a generator from latent to image), its input and output names, and a
+sampler of example inputs. This module writes the file and checks onnxruntime's outputs against PyTorch's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from gymforge.errors import CheckpointError, ConfigError, UserError
+
+FORMATS = {"onnx": ".onnx"}
+"""Export formats by name, with the file suffix that selects each."""
+OPSET = 17
+TOLERANCE = 1e-5
+"""onnxruntime and PyTorch must agree to this (absolute, or relative for large values) on every float output."""
+
+
+@dataclass
+class Exportable:
+    """What a learner's export_module() hook hands over."""
+
+    module: nn.Module
+    """forward(*inputs, in input_names order) -> a tuple of outputs in output_names order."""
+    input_names: list[str]
+    output_names: list[str]
+    sample_inputs: Callable[[int, int], dict[str, np.ndarray]]
+    """(n, seed) -> a batch of n example inputs per name (the same seed gives the same inputs)."""
+    batch_axes: dict[str, int] = field(default_factory=dict)
+    """Which axis is the batch, per input and output name: 0 unless given (recurrent states: 1)."""
+    description: str = ""
+    """One line for the user: what goes in and what comes out."""
+
+
+class ExportCheckError(Exception):
+    """onnxruntime's outputs differ from PyTorch's: the exported file is not trustworthy."""
+
+
+def export_format(out: Path, format_name: str | None) -> str:
+    """The format named by --format, or by the file's suffix; anything else is refused in one line."""
+    name = (format_name or out.suffix.lstrip(".")).lower()
+    if name not in FORMATS:
+        given = f"--format {format_name}" if format_name else f"the suffix of {out}"
+        raise ConfigError(f"unknown export format {name or '(none)'!r} ({given}); gymforge exports: "
+                          f"{', '.join(FORMATS)} (e.g. --onnx policy.onnx)")
+    return name
+
+
+def require_export_extra() -> None:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise ConfigError("export needs the export extra (onnx, onnxruntime): pip install 'gymforge[export]'") from None
+
+
+def exportable_of(learner: Any, algo: str) -> Exportable:
+    hook = getattr(learner, "export_module", None)
+    if hook is None:
+        raise ConfigError(f"{algo} runs cannot be exported (it has no network to export)")
+    exportable = hook()
+    exportable.module.eval()
+    return exportable
+
+
+def write_onnx(exportable: Exportable, path: Path, opset: int = OPSET) -> None:
+    """Trace the module into an ONNX file with a dynamic batch axis on every input and output."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    examples = exportable.sample_inputs(2, 0)
+    inputs = tuple(torch.from_numpy(examples[name]) for name in exportable.input_names)
+    axes = {name: {exportable.batch_axes.get(name, 0): "batch"}
+            for name in exportable.input_names + exportable.output_names}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer notes on Python branches over shapes; the check below decides
+        torch.onnx.export(exportable.module, inputs, str(path), dynamo=False, opset_version=opset,
+                          input_names=exportable.input_names, output_names=exportable.output_names,
+                          dynamic_axes=axes)
+
+
+def check_onnx(exportable: Exportable, path: Path, n: int = 100, seed: int = 1) -> dict[str, float]:
+    """Run n sample inputs through onnxruntime and PyTorch; returns each output's largest absolute difference.
+    Raises ExportCheckError if a float output differs by more than TOLERANCE or an integer output at all."""
+    import onnx
+    import onnxruntime
+
+    onnx.checker.check_model(str(path))
+    inputs = exportable.sample_inputs(n, seed)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(exportable.output_names, {name: inputs[name] for name in exportable.input_names})
+    with torch.no_grad():
+        expected = exportable.module(*(torch.from_numpy(inputs[name]) for name in exportable.input_names))
+    expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+    differences = {}
+    for name, onnx_out, torch_out in zip(exportable.output_names, got, expected):
+        torch_out = torch_out.numpy()
+        if onnx_out.shape != torch_out.shape:
+            raise ExportCheckError(f"output {name}: onnxruntime gives shape {onnx_out.shape}, PyTorch {torch_out.shape}")
+        difference = float(np.abs(onnx_out.astype(np.float64) - torch_out.astype(np.float64)).max(initial=0.0))
+        differences[name] = difference
+        if np.issubdtype(torch_out.dtype, np.floating):
+            bad = np.abs(onnx_out - torch_out) > TOLERANCE * np.maximum(1.0, np.abs(torch_out))
+        else:
+            bad = onnx_out != torch_out
+        if bad.any():
+            raise ExportCheckError(f"onnxruntime and PyTorch disagree on output {name} for {int(bad.sum())} values "
+                                   f"of {n} inputs (largest difference {difference:.3g}); the file is not usable")
+    return differences
+
+
+def export_run(run_dir: str | Path, out: str | Path, format_name: str | None = None, checkpoint: str = "best",
+               check: int = 100) -> dict[str, Any]:
+    """Export a run's checkpoint (best.pt, falling back to last.pt) to `out`, then check it on `check` inputs."""
+    from gymforge.api import load_learner
+    from gymforge.run import Run
+
+    out = Path(out)
+    export_format(out, format_name)
+    if check < 0:
+        raise ConfigError(f"--check must be >= 0, got {check}")
+    require_export_extra()
+    run, _ = Run.open(run_dir)
+    candidates = [checkpoint] + (["last"] if checkpoint == "best" else [])
+    if not any(run.checkpoint(name).is_file() for name in candidates):
+        raise CheckpointError(f"{run.path} has no checkpoint to export (no checkpoints/{checkpoint}.pt"
+                              f"{' or last.pt' if checkpoint == 'best' else ''}); train it first")
+    learner = load_learner(run.path, checkpoint)
+    try:
+        exportable = exportable_of(learner, run.algo)
+        try:
+            write_onnx(exportable, out)
+        except UserError:
+            raise
+        except Exception as error:  # the tracer's own errors: say what failed, in one line
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ConfigError(f"could not export this {run.algo} network to ONNX ({first[:200]})") from None
+        differences = check_onnx(exportable, out, n=check) if check else {}
+    finally:
+        learner.close()
+    return {"path": str(out), "algo": run.algo, "description": exportable.description,
+            "inputs": exportable.input_names, "outputs": exportable.output_names, "checked_inputs": check,
+            "max_abs_difference": differences}
+
+
+# ---- pieces the learners' hooks share ------------------------------------------------------------------
+class ObservationScaling(nn.Module):
+    """obs -> float32 (obs - mean) / std with saved normalization statistics, or unchanged when there are none
+    (uint8 images stay uint8: the image encoders scale them)."""
+
+    def __init__(self, statistics: tuple[np.ndarray, np.ndarray] | None = None, cast: bool = True) -> None:
+        super().__init__()
+        self.normalize = statistics is not None
+        self.cast = cast
+        if statistics is not None:
+            self.register_buffer("mean", torch.as_tensor(np.asarray(statistics[0]), dtype=torch.float32))
+            self.register_buffer("std", torch.as_tensor(np.asarray(statistics[1]), dtype=torch.float32))
+
+    def forward(self, observation: torch.Tensor) -> torch.Tensor:
+        if self.normalize:
+            return (observation.float() - self.mean) / self.std
+        return observation.float() if self.cast else observation
