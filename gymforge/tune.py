@@ -157,7 +157,8 @@ class Objective:
     """Trains K seeds of one trial's config in turn; reports the running objective at every evaluation."""
 
     def __init__(self, algo: str, base_values: dict[str, Any], preset: str, space: dict[str, Any], seeds: list[int],
-                 objective: str, folder: Path, score_key: str) -> None:
+                 objective: str, folder: Path, score_key: str, evaluations: int) -> None:
+        self.stride = evaluations + 2  # report steps per seed: the evaluations, plus the one at the end
         self.algo, self.base_values, self.preset, self.space = algo, base_values, preset, space
         self.seeds, self.objective, self.folder, self.score_key = seeds, objective, folder, score_key
 
@@ -188,7 +189,9 @@ class Objective:
                             curve: list[tuple[int, float]] = curve) -> bool:
                 curve.append((progress, float(figures[self.score_key])))
                 running = float(np.mean(finished + [seed_value(curve, self.objective)]))
-                trial.report(running, step=index * steps + progress)
+                # Steps count evaluations (seed after seed), so trials with other rollout sizes line up.
+                trial.report(running, step=index * self.stride + len(curve) - 1)
+                trial.set_user_attr("reached", index * steps + progress)
                 return trial.should_prune()
 
             try:
@@ -207,13 +210,15 @@ class Objective:
 
 
 # ---- the study ---------------------------------------------------------------------------------------
-def make_pruner(name: str, eval_every: int) -> Any:
+def make_pruner(name: str) -> Any:
+    """Steps are evaluations: the median pruner stops a trial from its second evaluation on when its best report
+    is below the median of the complete trials at that evaluation; successive halving keeps the top third."""
     import optuna
 
-    if name == "median":  # from the second evaluation on, below the median of complete trials at that point
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=eval_every + 1)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
     if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=eval_every, reduction_factor=3)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.NopPruner()
 
 
@@ -276,7 +281,7 @@ def tune(args: argparse.Namespace) -> Any:
                                          multivariate=True)
     try:
         study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction=direction,
-                                    sampler=sampler, pruner=make_pruner(args.pruner, eval_every))
+                                    sampler=sampler, pruner=make_pruner(args.pruner))
     except (ValueError, ImportError) as error:
         raise ConfigError(f"cannot open the study storage {storage}: {str(error).splitlines()[0]}") from None
     saved = study.user_attrs.get("settings")
@@ -296,7 +301,7 @@ def tune(args: argparse.Namespace) -> Any:
           f"{learner_class.score_key} ({direction}), {args.pruner} pruner; runs in {folder}/", file=sys.stderr)
     objective = Objective(args.algo, base_values, args.preset, space,
                           [args.seed + index for index in range(args.seeds)], args.objective, folder,
-                          learner_class.score_key)
+                          learner_class.score_key, args.evaluations)
     if remaining:
         study.optimize(objective, n_trials=remaining, n_jobs=args.jobs, callbacks=[progress_line])
     print_table(study, args.top, learner_class.score_key, args.objective)
@@ -366,7 +371,7 @@ def print_table(study: Any, top: int, score_key: str, objective: str) -> None:
             value = "-"
         note = trial.user_attrs.get("note", "")
         note = f"  [{note}]" if note and trial.state.name != "COMPLETE" else ""
-        reached = str(trial.last_step) if trial.last_step is not None else "-"
+        reached = str(trial.user_attrs.get("reached", "-"))
         print(f"{trial.number:>5}  {trial.state.name.lower():<8} {value:>10} {reached:>9}  "
               f"{format_params(trial.params)}{note}")
     if len(trials) > top:
