@@ -69,14 +69,13 @@ def exportable_of(learner: Any, algo: str) -> Exportable:
     hook = getattr(learner, "export_module", None)
     if hook is None:
         raise ConfigError(f"{algo} runs cannot be exported (it has no network to export)")
-    exportable = hook()
-    exportable.module.eval()
-    return exportable
+    return hook()
 
 
 def write_onnx(exportable: Exportable, path: Path, opset: int = OPSET) -> None:
     """Trace the module into an ONNX file with a dynamic batch axis on every input and output."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    exportable.module.eval()  # batch norm with its running statistics, as sampling uses it
     examples = exportable.sample_inputs(2, 0)
     inputs = tuple(torch.from_numpy(examples[name]) for name in exportable.input_names)
     axes = {name: {exportable.batch_axes.get(name, 0): "batch"}
@@ -95,6 +94,7 @@ def check_onnx(exportable: Exportable, path: Path, n: int = 100, seed: int = 1) 
     import onnxruntime
 
     onnx.checker.check_model(str(path))
+    exportable.module.eval()
     inputs = exportable.sample_inputs(n, seed)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(exportable.output_names, {name: inputs[name] for name in exportable.input_names})
