@@ -1,0 +1,22 @@
+"""gymforge tune on a generator: trials are scored by its held-out metric (here the VAE's negative ELBO, minimized)."""
+
+import numpy as np
+import pytest
+
+from gymforge.cli import main
+from gymforge.run import Run
+
+optuna = pytest.importorskip("optuna")
+
+
+def test_a_generator_tunes_against_its_held_out_metric(tmp_path, capsys):
+    assert main(["tune", "vae", "--data", "digits", "--trials", "2", "--steps", "512", "--evaluations", "2",
+                 "--set", "iwae_samples=2", "--set", "batch_size=64", "--logdir", str(tmp_path), "--name", "v"]) == 0
+    captured = capsys.readouterr()
+    assert "objective final neg_elbo (minimize)" in captured.err
+    study = optuna.load_study(study_name="v", storage=f"sqlite:///{tmp_path / 'tune-v' / 'study.db'}")
+    assert study.direction.name == "MINIMIZE" and len(study.trials) == 2
+    values = [trial.value for trial in study.trials]
+    assert all(np.isfinite(values))
+    summaries = [Run(tmp_path / "tune-v" / f"trial-000{n}-seed-0", "vae").read_summary() for n in (0, 1)]
+    assert [s["last_eval"]["neg_elbo"] for s in summaries] == pytest.approx(values)
