@@ -275,7 +275,7 @@ def tune(args: argparse.Namespace) -> Any:
                 "seed": args.seed, "objective": args.objective, "eval_every": eval_every, "preset": args.preset,
                 "fixed": fixed, "space": space}
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # trials report through progress_line, in one line each
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=min(10, max(3, args.trials // 3)),
                                          multivariate=True)
@@ -303,7 +303,11 @@ def tune(args: argparse.Namespace) -> Any:
                           [args.seed + index for index in range(args.seeds)], args.objective, folder,
                           learner_class.score_key, args.evaluations)
     if remaining:
-        study.optimize(objective, n_trials=remaining, n_jobs=args.jobs, callbacks=[progress_line])
+        try:
+            study.optimize(objective, n_trials=remaining, n_jobs=args.jobs, callbacks=[progress_line])
+        except KeyboardInterrupt:
+            print(f"tune {name} stopped; the same command resumes it from {storage}", file=sys.stderr)
+            raise
     print_table(study, args.top, learner_class.score_key, args.objective)
     if args.write_preset is not None:
         write_preset(study, args.write_preset, args.algo, base_values, args.preset, space)

@@ -16,7 +16,7 @@ from gymforge import api
 from gymforge.cli import main
 from gymforge.config import read_config_file
 from gymforge.run import Run
-from gymforge.tune import Objective, curve_area
+from gymforge.tune import Objective, curve_area, print_table
 from tests.helpers import ROOT, shifted_seed
 
 optuna = pytest.importorskip("optuna")
@@ -64,7 +64,7 @@ def test_tune_runs_trials_as_run_folders_prints_the_table_and_writes_a_preset_tr
     assert Run.open(tmp_path / "again")[1]["gamma"] == best.params["gamma"]
 
 
-def test_a_pruned_trial_stops_its_run_and_counts_as_pruned(space_file, tmp_path):
+def test_a_pruned_trial_stops_its_run_and_shows_in_the_table_as_pruned(space_file, tmp_path, capsys):
     class AlwaysPrune(optuna.pruners.BasePruner):
         def prune(self, study, trial):
             return True
@@ -78,6 +78,10 @@ def test_a_pruned_trial_stops_its_run_and_counts_as_pruned(space_file, tmp_path)
     summary = Run(tmp_path / "trial-0000-seed-0", "qlearning").read_summary()
     assert summary["status"] == "stopped" and summary["progress"] == 2_000
     assert not (tmp_path / "trial-0000-seed-1").exists()  # a pruned trial trains no further seeds
+    print_table(study, 10, "mean_return", "final")
+    row = [line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("0 ")]
+    report = study.trials[0].intermediate_values[0]
+    assert row and "pruned" in row[0] and f"({report:.4g})" in row[0] and "2000" in row[0], row
 
 
 def test_the_objective_is_the_final_evaluation_or_the_area_under_the_curve():
