@@ -215,9 +215,16 @@ def mean(value: Any) -> Any:
     """The mean of a scalar over ranks (e.g. the approx KL that decides an early stop); `value` itself alone."""
     if not is_distributed():
         return value
-    tensor = torch.as_tensor(value, dtype=torch.float64).detach().cpu().clone()
+    tensor = torch.as_tensor(value, dtype=torch.float64).detach().to(collective_device(), copy=True)
     dist.all_reduce(tensor)
     return float(tensor) / world_size()
+
+
+def collective_device() -> torch.device:
+    """Where small collective tensors live: NCCL reduces only GPU tensors, gloo CPU ones."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 # ---- lockstep ---------------------------------------------------------------------------------------------
@@ -229,7 +236,7 @@ def agree(flag: bool) -> bool:
     for module in CONTEXT.modules:
         for buffer in module.buffers():
             dist.broadcast(buffer.data, src=0)
-    tensor = torch.tensor([float(flag)])
+    tensor = torch.tensor([float(flag)], device=collective_device())
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return bool(tensor.item())
 
@@ -293,9 +300,9 @@ def merge_statistics(before: Any, after: Any) -> Any:
 
 
 def all_reduce_sum(array: Any) -> Any:
-    tensor = torch.from_numpy(array.astype("float64"))
+    tensor = torch.from_numpy(array.astype("float64")).to(collective_device())
     dist.all_reduce(tensor)
-    return tensor.numpy()
+    return tensor.cpu().numpy()
 
 
 def all_reduce_mean(array: Any) -> Any:
