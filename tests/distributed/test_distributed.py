@@ -18,6 +18,7 @@ import torch
 
 from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint
+from gymforge.errors import ConfigError
 from tests.helpers import ROOT, shifted_seed
 
 JOB = Path(__file__).with_name("job.py")
@@ -92,6 +93,37 @@ def test_a_single_process_is_left_exactly_as_it_was(monkeypatch: pytest.MonkeyPa
         assert distributed.failure_line(RuntimeError("Connection closed by peer")) is None
 
 
+def test_cuda_ranks_take_their_local_gpu_over_nccl_and_cpu_ranks_use_gloo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU path without a GPU: `--device cuda` under torchrun sets LOCAL_RANK's GPU and joins with NCCL;
+    CPU joins with gloo; both with the collective timeout. (Untested on a real GPU here.)"""
+    import dataclasses
+    from datetime import timedelta
+
+    from generative.vae import VAEConfig
+
+    joined, devices = [], []
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group",
+                        lambda backend, timeout: joined.append((backend, timeout)))
+    monkeypatch.setattr(torch.cuda, "set_device", devices.append)
+    monkeypatch.setattr(distributed, "CONTEXT", distributed.Context())
+    for name, value in {"WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1", distributed.TIMEOUT_VARIABLE: "42"}.items():
+        monkeypatch.setenv(name, value)
+    config = VAEConfig(steps=10, seed=5)
+    device, rank_config = distributed.setup(torch.device("cuda"), config)
+    assert device == torch.device("cuda", 1) and devices == [torch.device("cuda", 1)]
+    assert joined == [("nccl", timedelta(seconds=42))]
+    assert rank_config == dataclasses.replace(config, seed=5 + 3 * distributed.SEED_STRIDE)
+    assert distributed.world_size() == 4 and distributed.rank() == 3 and not distributed.is_main()
+    assert distributed.shared_seed(rank_config.seed) == 5
+    assert distributed.shard(torch.arange(8)).tolist() == [6, 7]  # the last quarter of the global batch
+    device, _ = distributed.setup(torch.device("cpu"), config)
+    assert device == torch.device("cpu") and joined[-1] == ("gloo", timedelta(seconds=42))
+    monkeypatch.setenv(distributed.TIMEOUT_VARIABLE, "soon")
+    with pytest.raises(ConfigError, match=distributed.TIMEOUT_VARIABLE):
+        distributed.setup(torch.device("cpu"), config)
+
+
 def test_normalization_statistics_merged_over_ranks_equal_the_pooled_statistics(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Two ranks (threads summing through a stand-in all-reduce), each with its own new observations after a
@@ -148,6 +180,15 @@ def test_normalization_statistics_merged_over_ranks_equal_the_pooled_statistics(
     back = distributed.merge_statistics(start, alone.get_state())
     np.testing.assert_allclose(back["mean"], alone.mean, rtol=1e-12)
     np.testing.assert_allclose(back["var"], alone.var, rtol=1e-10)
+
+
+def test_ppo_gradients_over_two_ranks_equal_the_gradient_of_the_whole_minibatch(tmp_path: Path) -> None:
+    """DDP really averages: each rank's half of a minibatch gives the whole minibatch's gradient."""
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                             str(JOB.with_name("gradient_job.py"))], cwd=tmp_path, env=job_environment(tmp_path),
+                            capture_output=True, text=True, timeout=240, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("worst relative gradient difference") == 2
 
 
 # ---- two ranks: identical weights, one run folder ---------------------------------------------------------
