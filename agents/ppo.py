@@ -299,9 +299,9 @@ class PPO:
             return (x * mask).sum() / count
 
         advantages = batch.advantages
-        if config.normalize_advantage:
-            centred = advantages - mean(advantages)
-            advantages = centred / (mean(centred.square()).sqrt() + 1e-8)
+        if config.normalize_advantage:  # torchrun: over the global minibatch (distributed.mean_over: mean(x) alone)
+            centred = advantages - distributed.mean_over(advantages * mask, count)
+            advantages = centred / (distributed.mean_over(centred.square() * mask, count).sqrt() + 1e-8)
         policy_loss = mean(-torch.min(advantages * ratio, advantages * ratio.clamp(1 - clip_range, 1 + clip_range)))
         value_loss = (values - batch.returns).square()
         if config.clip_range_vf > 0:

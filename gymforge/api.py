@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from gymforge.checkpoint import load_checkpoint
 from gymforge import distributed
+from gymforge.checkpoint import load_checkpoint
 from gymforge.config import TrainConfig, config_from_dict, save_config
 from gymforge.errors import ConfigError
 from gymforge.learner import Learner

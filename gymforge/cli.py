@@ -184,10 +184,9 @@ def command_train(argv: list[str]) -> int:
 def report_run(run: Any) -> int:
     from gymforge import distributed
 
-    if not distributed.is_main():  # torchrun: rank 0 reports for the job
-        distributed.shutdown()
+    distributed.shutdown()  # torchrun: leave the process group; rank 0 reports for the job
+    if not distributed.is_main():
         return 0
-    distributed.shutdown()
     summary = run.read_summary()
     status = summary.get("status")
     best = summary.get("best_score")

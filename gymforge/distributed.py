@@ -220,6 +220,16 @@ def mean(value: Any) -> Any:
     return float(tensor) / world_size()
 
 
+def mean_over(weighted: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    """weighted.sum() / count over the samples of every rank (e.g. a global minibatch's advantage mean); alone,
+    exactly weighted.sum() / count. Not differentiable across ranks: for statistics, not losses."""
+    if not is_distributed():
+        return weighted.sum() / count
+    totals = torch.stack([weighted.sum().detach(), count.detach()]).to(collective_device(), torch.float64)
+    dist.all_reduce(totals)
+    return (totals[0] / totals[1]).to(weighted.device, weighted.dtype)
+
+
 def collective_device() -> torch.device:
     """Where small collective tensors live: NCCL reduces only GPU tensors, gloo CPU ones."""
     if dist.get_backend() == "nccl":

@@ -1,5 +1,5 @@
 """Run by torchrun in test_distributed.py: PPO's DDP gradient on each rank's half of a minibatch equals the
-gradient of the whole minibatch in one process (advantage normalization off: it is per rank by design)."""
+gradient of the whole minibatch in one process (its advantages normalized over the whole minibatch)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agents.rollout import Minibatch
 from gymforge import api, distributed
 
 config = api.make_config("ppo", {"env": "CartPole-v1", "n_envs": 2, "n_steps": 16, "batch_size": 32,
-                                 "normalize_advantage": False, "clip_range_vf": 0.2, "ent_coef": 0.01,
+                                 "clip_range_vf": 0.2, "ent_coef": 0.01,
                                  "device": "cpu"})
 learner = api.build_learner("ppo", config)
 reference = copy.deepcopy(learner.model)  # a copy outside DDP: its backward triggers no collective

@@ -4,6 +4,7 @@ a killed rank stops the job with one line and the run resumes, and 2 ranks learn
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -238,15 +239,16 @@ def test_two_ranks_end_bit_identical_and_rank_0_alone_writes_the_run(tmp_path: P
 
 
 # ---- a rank dies ------------------------------------------------------------------------------------------
-@pytest.mark.slow
-def test_a_killed_rank_stops_the_job_with_one_line_and_the_run_resumes(tmp_path: Path) -> None:
-    """SIGKILL one of two ranks mid-run: the job exits non-zero within seconds with one gymforge line (not a
-    hang), last.pt loads, and `--resume` continues it under torchrun with 1 rank and then with 2."""
+def signal_rank_1_mid_run(tmp_path: Path, signum: int, timeout_s: str = "900") -> tuple[int, str, float]:
+    """Start a long 2-rank PPO job, wait for its first checkpoint, send rank 1 `signum`; (exit code, stderr,
+    seconds from the signal to the job's end)."""
     command = torchrun_command(2, "train", "ppo", "--env", "CartPole-v1", "--steps", "1000000", "--n-envs", "2",
                                "--n-steps", "64", "--batch-size", "64", "--eval-every", "0", "--checkpoint-every",
                                "512", "--device", "cpu", "--logdir", "runs", "--name", "job")
-    job = subprocess.Popen(command, cwd=tmp_path, env=job_environment(tmp_path), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    environment = {**job_environment(tmp_path), distributed.TIMEOUT_VARIABLE: timeout_s}
+    job = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    rank_1 = None
     try:
         last = tmp_path / "runs" / "job" / "checkpoints" / "last.pt"
         deadline = time.monotonic() + 180
@@ -255,17 +257,33 @@ def test_a_killed_rank_stops_the_job_with_one_line_and_the_run_resumes(tmp_path:
             time.sleep(0.5)
         assert last.exists(), "no checkpoint within 180 s"
         time.sleep(2.0)  # mid-run: past a checkpoint, inside the next steps
-        os.kill(int((tmp_path / "pid-1").read_text()), signal.SIGKILL)
-        killed = time.monotonic()
-        _, stderr = job.communicate(timeout=120)
-        took = time.monotonic() - killed
+        rank_1 = int((tmp_path / "pid-1").read_text())
+        os.kill(rank_1, signum)
+        signalled = time.monotonic()
+        _, stderr = job.communicate(timeout=150)
+        return job.returncode, stderr, time.monotonic() - signalled
     finally:
         if job.poll() is None:
             job.kill()
-    assert job.returncode != 0
-    assert took < 60, f"the job took {took:.0f} s to stop after a rank died"
+        if rank_1 is not None and signum == signal.SIGSTOP:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(rank_1, signal.SIGKILL)
+
+
+def assert_one_clear_line(stderr: str) -> None:
     lines = [line for line in stderr.splitlines() if line.startswith("gymforge: error:")]
     assert len(lines) == 1 and "lost contact with another rank" in lines[0] and "--resume" in lines[0], stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_a_killed_rank_stops_the_job_with_one_line_and_the_run_resumes(tmp_path: Path) -> None:
+    """SIGKILL one of two ranks mid-run: the job exits non-zero within seconds with one gymforge line (not a
+    hang), last.pt loads, and `--resume` continues it under torchrun with 1 rank and then with 2."""
+    returncode, stderr, took = signal_rank_1_mid_run(tmp_path, signal.SIGKILL)
+    assert returncode != 0
+    assert took < 60, f"the job took {took:.0f} s to stop after a rank died"
+    assert_one_clear_line(stderr)
+    last = tmp_path / "runs" / "job" / "checkpoints" / "last.pt"
     progress = load_checkpoint(last)["progress"]
     assert progress >= 512
 
@@ -307,3 +325,15 @@ def test_two_ranks_with_half_the_envs_learn_like_one_rank_on_the_same_global_bat
     print(f"mean eval return over the curve: 1 rank {curves[1]} -> {one:.1f}, 2 ranks {curves[2]} -> {two:.1f}")
     assert one > 120 and two > 120, "both must learn (a random policy returns about 22)"
     assert abs(one - two) < 0.35 * max(one, two), f"1 rank {one:.1f} vs 2 ranks {two:.1f}"
+
+
+@pytest.mark.slow
+def test_a_hung_rank_is_caught_by_the_collective_timeout(tmp_path: Path) -> None:
+    """SIGSTOP rank 1 (alive but stuck: torchrun sees nothing): rank 0's next collective times out after
+    $GYMFORGE_DISTRIBUTED_TIMEOUT (8 s here), it prints one line, and torchrun ends the job."""
+    returncode, stderr, took = signal_rank_1_mid_run(tmp_path, signal.SIGSTOP, timeout_s="8")
+    assert returncode != 0
+    assert took < 120, f"the job took {took:.0f} s to stop after a rank hung"
+    assert_one_clear_line(stderr)
+    assert "Timed out" in stderr
+    load_checkpoint(tmp_path / "runs" / "job" / "checkpoints" / "last.pt")
