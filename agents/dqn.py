@@ -23,6 +23,7 @@ from agents.replay import ReplayBuffer, ReplaySample
 from agents.schedules import interpolate
 from agents.spaces import require_discrete_actions
 from envs import is_atari
+from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
 from networks import clip_gradients, huber, make_optimizer, mse
@@ -129,6 +130,7 @@ class DQN:
         space = self.envs.single_observation_space
         self.online = QNetwork(space, self.n_actions, config.hidden_sizes, config.dueling).to(self.device)
         self.target = copy.deepcopy(self.online).requires_grad_(False)
+        self.train_online = distributed.wrap(self.online)  # torchrun: DDP averages gradients; else the network
         # One parameter group, fused: small Q-networks spend more time in optimizer overhead than in math.
         self.optimizer = make_optimizer("adam", [{"params": list(self.online.parameters())}], config.learning_rate,
                                         fused=True)
@@ -235,7 +237,7 @@ class DQN:
         """One Adam step on the (importance-weighted) TD loss; returns [loss, mean Q, gradient norm]."""
         config = self.config
         observations, actions, rewards, next_observations, dones, discounts, weights = tensors
-        q = self.online(observations).gather(1, actions[:, None]).squeeze(1)  # (B,)
+        q = self.train_online(observations).gather(1, actions[:, None]).squeeze(1)  # (B,)
         targets = self.td_targets(rewards, next_observations, dones, discounts, next_q)  # (B,)
         if config.prioritized:
             loss = (weights * self.loss_function(q, targets, reduction="none")).mean()
@@ -290,7 +292,7 @@ class DQN:
             self.buffer.start(np.flatnonzero(self.autoreset), observations[self.autoreset])
         self.autoreset = terminated | truncated
         self.observations = observations
-        self.steps += self.config.n_envs
+        self.steps += self.config.n_envs * distributed.world_size()  # torchrun: global env steps
         self.episode_stats += finished_episodes(infos)
 
     def train_step(self) -> dict[str, float]:

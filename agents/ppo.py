@@ -21,6 +21,7 @@ from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.rollout import Minibatch, RolloutBuffer
 from agents.schedules import interpolate
 from envs import is_atari
+from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
 from networks import clip_gradients, make_optimizer
@@ -138,6 +139,7 @@ class PPO:
         self.model = ActorCritic(space, self.action_space, config.hidden_sizes, config.activation,
                                  config.shared_network, config.memory, config.memory_size,
                                  config.log_std_init).to(self.device)
+        self.train_model = distributed.wrap(self.model)  # torchrun: DDP averages gradients; else the model
         self.parameters = list(self.model.parameters())
         # One parameter group updated by foreach kernels: PPO applies no weight decay, so nothing is split.
         self.optimizer = make_optimizer("adam", [{"params": self.parameters}], config.learning_rate, eps=1e-5,
@@ -261,7 +263,7 @@ class PPO:
             self.episode_starts = self.after_episode_end.astype(np.float32)  # a reset step returns a first obs
             self.after_episode_end = terminated | truncated
             episodes += finished_episodes(infos)
-        self.steps += self.config.n_steps * self.config.n_envs
+        self.steps += self.config.n_steps * self.config.n_envs * distributed.world_size()  # global steps
         obs = torch.from_numpy(self.observation).to(self.device)
         if recurrent:
             last_values = self.model.value(obs, self.state, buffer._tensor(self.episode_starts))
@@ -287,7 +289,7 @@ class PPO:
     def losses(self, batch: Minibatch, clip_range: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The PPO loss of one minibatch and its diagnostics."""
         config = self.config
-        distribution, values, _ = self.model(batch.observations, batch.initial_state, batch.episode_starts)
+        distribution, values, _ = self.train_model(batch.observations, batch.initial_state, batch.episode_starts)
         log_ratio = distribution.log_prob(batch.actions) - batch.old_log_probs
         ratio = log_ratio.exp()
         mask = batch.mask if batch.mask is not None else torch.ones_like(ratio)
@@ -297,9 +299,9 @@ class PPO:
             return (x * mask).sum() / count
 
         advantages = batch.advantages
-        if config.normalize_advantage:
-            centred = advantages - mean(advantages)
-            advantages = centred / (mean(centred.square()).sqrt() + 1e-8)
+        if config.normalize_advantage:  # torchrun: over the global minibatch (distributed.mean_over: mean(x) alone)
+            centred = advantages - distributed.mean_over(advantages * mask, count)
+            advantages = centred / (distributed.mean_over(centred.square() * mask, count).sqrt() + 1e-8)
         policy_loss = mean(-torch.min(advantages * ratio, advantages * ratio.clamp(1 - clip_range, 1 + clip_range)))
         value_loss = (values - batch.returns).square()
         if config.clip_range_vf > 0:
@@ -326,7 +328,7 @@ class PPO:
         for _ in range(config.n_epochs):
             for batch in minibatches(config.n_minibatches, self.rng):
                 loss, diagnostics = self.losses(batch, clip_range)
-                if config.target_kl > 0 and diagnostics["approx_kl"] > config.target_kl:
+                if config.target_kl > 0 and distributed.mean(diagnostics["approx_kl"]) > config.target_kl:
                     stopped_early = True
                     break
                 self.optimizer.zero_grad(set_to_none=True)
@@ -350,7 +352,8 @@ class PPO:
         return metrics
 
     def train_step(self) -> dict[str, float]:
-        episodes = self.collect_rollout()
+        with distributed.merged_normalization(self.envs):  # torchrun: every rank normalizes alike
+            episodes = self.collect_rollout()
         return {**self.update(), **episode_metrics(episodes)}
 
     # ---- evaluation ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from generative.image_pool import ImagePool
 from generative.images import make_grid
 from generative.learner import GenerativeLearner
 from generative.metrics import reconstruction_error
+from gymforge import distributed
 from gymforge.errors import UserError, require
 from networks import ConvDecoder, ConvEncoder, ResidualBlock, init_module, make_optimizer
 
@@ -98,7 +99,8 @@ class CycleGAN(GenerativeLearner):
         self.train_b = restyle(data_b.train, config.style_b).to(self.device)
         self.test_b = restyle(data_b.test, config.style_b)
         self.test_b_labels = data_b.test_labels
-        self.batches_b = Batches(len(self.train_b), config.batch_size, config.seed + 10)
+        self.batches_b = Batches(len(self.train_b), config.batch_size * distributed.world_size(),  # torchrun: shared
+                                 distributed.shared_seed(config.seed) + 10)  # global batches, one share per rank
         width, blocks = config.base_channels, config.residual_blocks
         self.networks = {
             "a_to_b": translator(self.image_shape, width, blocks), "b_to_a": translator(self.image_shape, width, blocks),
@@ -115,7 +117,7 @@ class CycleGAN(GenerativeLearner):
     def train_step(self) -> dict[str, float]:
         config, nets = self.config, self.networks
         real_a, _ = self.next_batch()  # (B, C, H, W) in [0, 1]
-        real_b = self.train_b[self.batches_b.next_indices().to(self.device)]
+        real_b = self.train_b[distributed.shard(self.batches_b.next_indices()).to(self.device)]
         fake_b, fake_a = nets["a_to_b"](real_a), nets["b_to_a"](real_b)
 
         def score(critic: str, images: torch.Tensor) -> torch.Tensor:

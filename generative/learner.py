@@ -24,6 +24,7 @@ from generative.config import GenerativeConfig
 from generative.data import Batches, augment, load_data
 from generative.images import make_grid, save_png
 from generative.metrics import sample_figures
+from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
 
 EVAL_SEED_OFFSET = 7_777  # evaluation draws the same latents every time, so curves compare like with like
@@ -50,7 +51,9 @@ class GenerativeLearner:
         self.image_shape = self.data.image_shape
         self.train_images = self.data.train.to(self.device)
         self.train_labels = self.data.train_labels.to(self.device) if self.data.labelled else None
-        self.batches = Batches(len(self.train_images), config.batch_size, config.seed)
+        # torchrun: every rank draws the same global batch (shared seed) and trains on its own share of it
+        self.batches = Batches(len(self.train_images), config.batch_size * distributed.world_size(),
+                               distributed.shared_seed(config.seed))
         self.augment_generator = torch.Generator().manual_seed(config.seed + 1)
         self.samples_seen = 0
         self.networks: dict[str, nn.Module] = {}
@@ -69,12 +72,13 @@ class GenerativeLearner:
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """An augmented training batch (B, C, H, W) in [0, 1] and its labels (or None); counts toward progress."""
         config = self.config
-        indices = self.batches.next_indices()
+        global_indices = self.batches.next_indices()
+        indices = distributed.shard(global_indices)  # torchrun: this rank's share; else the whole batch
         images = self.train_images[indices.to(self.device)]
         if config.flip or config.crop_padding or config.noise_std:
             images = augment(images.cpu(), config.flip, config.crop_padding, config.noise_std,
                              self.augment_generator).to(self.device)
-        self.samples_seen += len(indices)
+        self.samples_seen += len(global_indices)
         labels = self.train_labels[indices.to(self.device)] if self.train_labels is not None else None
         return images, labels
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint
 from gymforge.config import TrainConfig, config_from_dict, save_config
 from gymforge.errors import ConfigError
@@ -54,8 +55,11 @@ def build_learner(algo: str, config: TrainConfig) -> Learner:
     """Seed everything, pick the device and construct the learner."""
     learner_class, _ = get_algorithm(algo).load()
     torch.set_num_threads(config.torch_threads)
+    device, config = distributed.setup(resolve_device(config.device), config)  # torchrun: join, own seed stream
     seed_everything(config.seed)
-    return learner_class(config, resolve_device(config.device))
+    learner = learner_class(config, device)
+    distributed.prepare(learner)  # torchrun: rank 0's weights everywhere, gradients averaged
+    return learner
 
 
 def train(algo: str, config: TrainConfig | None = None, *, name: str | None = None,
@@ -64,7 +68,11 @@ def train(algo: str, config: TrainConfig | None = None, *, name: str | None = No
     """Train `algo` (with config, or options as keyword arguments) into a new run folder and return the run."""
     config = config if config is not None else make_config(algo, values, preset)
     learner = build_learner(algo, config)
-    run = Run.create(algo, config, logdir, name)
+    if distributed.is_main():
+        run = Run.create(algo, config, logdir, name)
+        distributed.note_run(run)
+    else:  # torchrun: rank 0 alone writes the run folder
+        run = distributed.follower_run(None, algo)
     Trainer(learner, run, progress_bar).fit()
     return run
 
@@ -82,9 +90,12 @@ def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | N
     run, config = open_run(run_dir, **({"steps": steps} if steps else {}))
     if not run.checkpoint("last").exists():
         raise ConfigError(f"{run.path} has no checkpoints/last.pt to resume from; start a new run instead")
-    if steps:
+    if steps and distributed.launched_rank() == 0:  # under torchrun rank 0 alone writes
         save_config(run.path / "config.yaml", run.algo, config)
     learner = build_learner(run.algo, config)
+    distributed.note_run(run)
+    if not distributed.is_main():  # torchrun: rank 0 alone writes the run folder; every rank reads last.pt
+        run = distributed.follower_run(run, run.algo)
     Trainer(learner, run, progress_bar).fit(resume=True)
     return run
 

@@ -53,6 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gymforge: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as error:  # torchrun: a lost peer ends this rank with one line, not a traceback
+        line = distributed_failure_line(error)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1
+
+
+def distributed_failure_line(error: BaseException) -> str | None:
+    if "gymforge.distributed" not in sys.modules:
+        return None
+    return sys.modules["gymforge.distributed"].failure_line(error)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,6 +194,11 @@ def command_train(argv: list[str]) -> int:
 
 
 def report_run(run: Any) -> int:
+    from gymforge import distributed
+
+    distributed.shutdown()  # torchrun: leave the process group; rank 0 reports for the job
+    if not distributed.is_main():
+        return 0
     summary = run.read_summary()
     status = summary.get("status")
     best = summary.get("best_score")

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from gymforge.config import config_to_dict
 from gymforge.errors import CheckpointError, NonFiniteError
@@ -58,6 +59,8 @@ class Trainer:
         }
 
     def save(self, which: str) -> None:
+        if not distributed.is_main():  # torchrun: rank 0 alone writes checkpoints
+            return
         if self.logger is not None:  # events up to this step reach disk first: a resume leaves no gap
             self.logger.flush()
         save_checkpoint(self.run.checkpoint(which), self.checkpoint_state())
@@ -73,6 +76,7 @@ class Trainer:
         self.best_score, self.elapsed = trainer["best_score"], trainer["elapsed"]
         self.last_eval = dict(trainer.get("last_eval") or {})
         set_rng_state(state["rng"])
+        distributed.reseed_after_restore(int(state["progress"]))  # torchrun: each rank its own stream again
         return int(state["progress"])
 
     # ---- the loop -----------------------------------------------------------------------------------
@@ -82,7 +86,8 @@ class Trainer:
         start_progress = self.restore() if resume else 0
         # purge_step drops events a killed process logged after its last checkpoint (whose own step was
         # logged before it was saved): no duplicated steps, no gap.
-        self.logger = Logger(self.run.path, purge_step=start_progress + 1 if resume else None)
+        self.logger = (Logger(self.run.path, purge_step=start_progress + 1 if resume else None)
+                       if distributed.is_main() else distributed.NullLogger())  # torchrun: rank 0 alone logs
         if not resume:
             self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},
                                         [f"eval/{learner.score_key}"])
@@ -93,7 +98,8 @@ class Trainer:
         self.run.write_summary({"status": "running", "progress": start_progress})
 
         bar = tqdm(total=config.steps, initial=start_progress, unit="step", dynamic_ncols=True, smoothing=0.05,
-                   disable=self.progress_bar is False or (self.progress_bar is None and not sys.stderr.isatty()),
+                   disable=self.progress_bar is False or (self.progress_bar is None and not sys.stderr.isatty())
+                   or not distributed.is_main(),
                    desc=f"{self.run.algo} {config.subject}")
         previous_handlers = self.install_signal_handlers()
         status = "finished"
@@ -123,7 +129,7 @@ class Trainer:
                     self.save("last")
                     self.run.write_summary(self.summary_fields("running"))
                     next_checkpoint = next_multiple(progress, config.checkpoint_every)
-                if self.stop_signal is not None:
+                if distributed.agree(self.stop_signal is not None):  # torchrun: every rank stops together
                     self.save("last")
                     status = "interrupted"
                     break
@@ -143,6 +149,8 @@ class Trainer:
         return self.run.write_summary(self.summary_fields(status))
 
     def evaluate(self, progress: int, bar: tqdm) -> None:
+        if not distributed.is_main():  # torchrun: rank 0 alone evaluates; the others wait at the next collective
+            return
         started = time.perf_counter()
         figures = self.learner.evaluate()
         self.check_finite(figures, progress)

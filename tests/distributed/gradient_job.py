@@ -1,0 +1,43 @@
+"""Run by torchrun in test_distributed.py: PPO's DDP gradient on each rank's half of a minibatch equals the
+gradient of the whole minibatch in one process (its advantages normalized over the whole minibatch)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from agents.rollout import Minibatch
+from gymforge import api, distributed
+
+config = api.make_config("ppo", {"env": "CartPole-v1", "n_envs": 2, "n_steps": 16, "batch_size": 32,
+                                 "clip_range_vf": 0.2, "ent_coef": 0.01,
+                                 "device": "cpu"})
+learner = api.build_learner("ppo", config)
+reference = copy.deepcopy(learner.model)  # a copy outside DDP: its backward triggers no collective
+generator = torch.Generator().manual_seed(123)  # the same global minibatch on every rank
+size = 64
+observations = torch.randn(size, 4, generator=generator)
+actions = torch.randint(0, 2, (size,), generator=generator)
+old_log_probs = -torch.rand(size, generator=generator)
+old_values = torch.randn(size, generator=generator)
+advantages = torch.randn(size, generator=generator)
+returns = torch.randn(size, generator=generator)
+tensors = [observations, actions, old_log_probs, old_values, advantages, returns]
+
+
+def minibatch(part: slice) -> Minibatch:
+    return Minibatch(*[tensor[part] for tensor in tensors], None, None, ())
+
+
+share = size // distributed.world_size()
+mine = slice(distributed.rank() * share, (distributed.rank() + 1) * share)
+loss, _ = learner.losses(minibatch(mine), clip_range=0.2)
+loss.backward()
+learner.train_model = reference
+whole, _ = learner.losses(minibatch(slice(0, size)), clip_range=0.2)
+whole.backward()
+worst = max(float((a.grad - b.grad).abs().max() / (b.grad.abs().max() + 1e-12))
+            for a, b in zip(learner.model.parameters(), reference.parameters()))
+print(f"rank {distributed.rank()}: worst relative gradient difference {worst:.2e}", flush=True)
+assert worst < 1e-5, worst
