@@ -158,7 +158,7 @@ class Objective:
 
     def __init__(self, algo: str, base_values: dict[str, Any], preset: str, space: dict[str, Any], seeds: list[int],
                  objective: str, folder: Path, score_key: str, evaluations: int) -> None:
-        self.stride = evaluations + 2  # report steps per seed: the evaluations, plus the one at the end
+        self.stride = 2 * evaluations + 2  # report steps per seed: room for every evaluation, the last one too
         self.algo, self.base_values, self.preset, self.space = algo, base_values, preset, space
         self.seeds, self.objective, self.folder, self.score_key = seeds, objective, folder, score_key
 
@@ -181,12 +181,15 @@ class Objective:
         finished: list[float] = []
         for index, seed in enumerate(self.seeds):
             seed_config = dataclasses.replace(config, seed=seed)
-            learner = build_learner(self.algo, seed_config)
             run = Run.create(self.algo, seed_config, self.folder, f"trial-{trial.number:04d}-seed-{seed}")
+            learner = build_learner(self.algo, seed_config)
             curve: list[tuple[int, float]] = []
 
             def on_evaluate(progress: int, figures: dict[str, float], index: int = index,
                             curve: list[tuple[int, float]] = curve) -> bool:
+                if self.score_key not in figures:
+                    raise ConfigError(f"{self.algo}'s evaluation gives no {self.score_key} here (it gave "
+                                      f"{', '.join(figures) or 'nothing'}), so there is nothing to tune against")
                 curve.append((progress, float(figures[self.score_key])))
                 running = float(np.mean(finished + [seed_value(curve, self.objective)]))
                 # Steps count evaluations (seed after seed), so trials with other rollout sizes line up.
