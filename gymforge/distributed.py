@@ -43,6 +43,8 @@ SEED_STRIDE = 1_000_000
 
 @dataclass
 class Context:
+    """This process's place in the job, set by `setup` (the defaults: one process alone)."""
+
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
