@@ -12,7 +12,7 @@ from agents.actor_critic import ActorCritic
 from agents.ppo import PPO, PPOConfig
 from agents.rollout import Minibatch
 from gymforge.errors import ConfigError
-from tests.helpers import gymforge
+from tests.helpers import gymforge, shifted_seed
 
 
 def minibatch(agent, old_log_prob_shift, advantage):
@@ -176,14 +176,21 @@ def test_ppo_learns_cartpole_quickly():
 @pytest.mark.slow
 def test_cartpole_preset_still_balances_the_pole_at_the_end_of_its_budget():
     """Regression: at lr 4e-3 the preset solved early and then collapsed (seed 0 ended its 100k steps at 125),
-    so the README's main command handed users a poor agent. The policy at the end must be a solved one."""
+    so the README's main command handed users a poor agent. The policy at the END must be a solved one: at least
+    2 of 3 seeds hold >= 475 over 50 test episodes."""
     from gymforge.api import build_learner, make_config
 
-    agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "seed": 0}))
-    while agent.progress < agent.config.steps:
-        agent.train_step()
-    assert agent.evaluate()["mean_return"] >= 475
-    agent.close()
+    results = []
+    for base in (0, 1, 2):
+        seed = shifted_seed(base)
+        agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "seed": seed, "eval_episodes": 50}))
+        while agent.progress < agent.config.steps:
+            agent.train_step()
+        results.append(agent.evaluate("test")["mean_return"])
+        agent.close()
+        print(f"MARGIN ppo cartpole seed {seed}: last policy {results[-1]:.1f}, bar >= 475, "
+              f"margin {results[-1] - 475:+.1f}")
+    assert sum(value >= 475 for value in results) >= 2, results
 
 
 def test_cli_trains_evaluates_and_records_a_normalized_continuous_policy(tmp_path, capsys):
