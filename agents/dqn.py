@@ -209,6 +209,10 @@ class DQN:
         """A greedy policy for one episode (DQN keeps no state between steps)."""
         return self.act
 
+    def batched_policy(self, n_envs: int) -> Any:
+        """Greedy actions for a batch of observations (agents/episodes.py's BatchPolicy)."""
+        return lambda observations, starts: self.greedy_actions(np.asarray(observations))
+
     # ---- learning -----------------------------------------------------------------------------------
     @property
     def progress(self) -> int:
@@ -323,8 +327,8 @@ class DQN:
         return metrics
 
     # ---- evaluation ---------------------------------------------------------------------------------
-    def evaluate(self) -> dict[str, float]:
-        return evaluate_greedy(self)
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        return evaluate_greedy(self, split)
 
     def log_media(self, logger: Any, step: int) -> None:
         """Nothing: rendering an episode at every evaluation would cost more than the evaluation."""

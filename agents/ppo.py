@@ -64,7 +64,7 @@ class PPOConfig(AgentConfig):
     vf_coef: float = 0.5
     """Value loss weight."""
     max_grad_norm: float = 0.5
-    """Global gradient-norm clip."""
+    """Clip the gradient's global L2 norm to this; 0 disables clipping."""
     target_kl: float = 0.0
     """Stop the update's epochs once the approx KL of a minibatch exceeds this; 0 never stops early."""
     normalize_advantage: bool = True
@@ -94,6 +94,7 @@ class PPOConfig(AgentConfig):
             require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
         require(0 <= self.gamma <= 1 and 0 <= self.gae_lambda <= 1, "--gamma and --gae-lambda must be in [0, 1]")
         require(self.learning_rate > 0 and self.clip_range > 0, "--learning-rate and --clip-range must be positive")
+        require(self.max_grad_norm >= 0, f"--max-grad-norm must be >= 0 (0 disables), got {self.max_grad_norm}")
         rollout = self.n_envs * self.n_steps
         if self.memory in ("lstm", "gru"):
             require(self.batch_size % self.n_steps == 0,
@@ -199,18 +200,34 @@ class PPO:
     # ---- acting -------------------------------------------------------------------------------------
     def policy(self) -> Any:
         """A greedy policy for one episode; a recurrent one carries its memory state between calls."""
+        act, starts = self.batched_policy(1), np.ones(1, dtype=bool)
+
+        def single(observation: Any) -> Any:
+            action = act(np.asarray(observation)[None], starts)[0]
+            starts[0] = False
+            return action
+
+        return single
+
+    def batched_policy(self, n_envs: int) -> Any:
+        """Greedy actions for n_envs observations at a time (agents/episodes.py's BatchPolicy); a recurrent
+        policy keeps one memory per env and clears it where `starts` marks an episode's first observation."""
         statistics = self.obs_statistics()
-        memory = {"state": self.model.initial_state(1, self.device), "start": torch.ones(1, device=self.device)}
+        memory = {"state": self.model.initial_state(n_envs, self.device)}
 
         @torch.no_grad()
-        def act(observation: Any) -> Any:
-            observation = np.asarray(observation)
-            if statistics is not None:
-                observation = ((observation - statistics[0]) / statistics[1]).astype(np.float32)
-            obs = torch.as_tensor(observation, device=self.device).unsqueeze(0)  # (1, ...)
-            distribution, _, memory["state"] = self.model(obs, memory["state"], memory["start"])
-            memory["start"] = torch.zeros(1, device=self.device)
-            return self.to_env_action(distribution.mode.cpu().numpy())[0]
+        def act(observations: Any, starts: np.ndarray) -> np.ndarray:
+            observations = np.asarray(observations)
+            if statistics is not None:  # frozen training statistics, clipped as in training
+                observations = np.clip((observations - statistics[0]) / statistics[1], -10.0, 10.0)
+                observations = observations.astype(np.float32)
+            obs = torch.as_tensor(observations, device=self.device)  # (N, ...)
+            if self.model.recurrent:
+                start = torch.as_tensor(np.asarray(starts, dtype=np.float32), device=self.device)
+                distribution, _, memory["state"] = self.model(obs, memory["state"], start)
+            else:
+                distribution = self.model.policy_distribution(obs)
+            return self.to_env_action(distribution.mode.cpu().numpy())
 
         return act
 
@@ -333,7 +350,7 @@ class PPO:
                     break
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                grad_norm = float(clip_gradients(self.parameters, config.max_grad_norm))
+                grad_norm = float(clip_gradients(self.parameters, config.max_grad_norm or None))  # 0: no clip
                 self.optimizer.step()
                 for key, value in diagnostics.items():
                     sums[key] = sums.get(key, 0.0) + float(value)
@@ -357,8 +374,8 @@ class PPO:
         return {**self.update(), **episode_metrics(episodes)}
 
     # ---- evaluation ---------------------------------------------------------------------------------
-    def evaluate(self) -> dict[str, float]:
-        return evaluate_greedy(self)
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        return evaluate_greedy(self, split)
 
     def log_media(self, logger: Any, step: int) -> None:
         """Nothing per evaluation: `gymforge watch --record` renders episodes on demand."""

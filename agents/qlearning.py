@@ -146,6 +146,10 @@ class QLearning:
         """A greedy policy for one episode (tabular policies keep no state)."""
         return self.act
 
+    def batched_policy(self, n_envs: int) -> Any:
+        """Greedy actions for a batch of observations (agents/episodes.py's BatchPolicy)."""
+        return lambda observations, starts: self.values[np.asarray(observations) - self.state_offset].argmax(axis=1)
+
     # ---- learning -----------------------------------------------------------------------------------
     @property
     def progress(self) -> int:
@@ -217,8 +221,8 @@ class QLearning:
         return metrics
 
     # ---- evaluation, media --------------------------------------------------------------------------
-    def evaluate(self) -> dict[str, float]:
-        return evaluate_greedy(self)
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        return evaluate_greedy(self, split)
 
     def log_media(self, logger: Any, step: int) -> None:
         """For grid worlds: state values as colours and the greedy action as arrows."""

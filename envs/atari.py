@@ -55,13 +55,29 @@ class EpisodicLife(gym.Wrapper):
 
 
 class FireReset(gym.Wrapper):
-    """Press FIRE after every reset, for games (Breakout, ...) that otherwise wait forever for it to start."""
+    """Press FIRE after every reset, and after every lost life that does not end the episode, for games
+    (Breakout, ...) that otherwise wait forever for it: in training EpisodicLife turns a lost life into a reset,
+    in evaluation (whole games) the game goes on, and a policy that never presses FIRE would stall until the
+    ALE's 108k-frame limit instead of ending its game."""
 
     def __init__(self, env: gym.Env):
         super().__init__(env)
         meanings = env.unwrapped.get_action_meanings()
         if len(meanings) < 3 or meanings[1] != "FIRE":
             raise EnvError(f"FireReset needs a game whose action 1 is FIRE, got actions {meanings}.")
+        self._lives = 0
+
+    def _ale_lives(self) -> int:
+        return int(self.env.unwrapped.ale.lives())
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        lives = self._ale_lives()
+        if lives < self._lives and not (terminated or truncated):
+            observation, extra, terminated, truncated, info = self.env.step(1)  # FIRE relaunches the ball
+            reward += extra
+        self._lives = lives
+        return observation, reward, terminated, truncated, info
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         self.env.reset(seed=seed, options=options)
@@ -69,6 +85,7 @@ class FireReset(gym.Wrapper):
             observation, _, terminated, truncated, info = self.env.step(action)
             if terminated or truncated:
                 observation, info = self.env.reset(options=options)
+        self._lives = self._ale_lives()
         return observation, info
 
 

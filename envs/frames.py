@@ -51,8 +51,12 @@ def collect_frames(
     source: str = "render",
     progress: bool = True,
     env: gym.Env | None = None,
+    make_policy: Callable[[], Callable[[Any], Any]] | None = None,
 ) -> np.ndarray:
     """Play `env_id` with `policy` (obs -> action; None = random) and return `frames` images as (N, size, size, C) uint8.
+
+    `make_policy` (instead of `policy`) gives a fresh policy for every episode, so a recurrent agent's memory
+    starts empty at each reset (pass a trained agent's `policy` method).
 
     `source="render"` keeps the `rgb_array` renderings (C = 3); `source="observation"` keeps image observations
     (e.g. Catch's (1, 10, 10) -> C = 1). Frames are resized to square `size` x `size`; episodes restart as needed.
@@ -65,6 +69,8 @@ def collect_frames(
         raise EnvError(f"The frame size must be positive, got {size}.")
     if source not in ("render", "observation"):
         raise EnvError(f"source must be 'render' or 'observation', got {source!r}.")
+    if policy is not None and make_policy is not None:
+        raise EnvError("Give collect_frames a policy or a make_policy factory, not both.")
     if env is None:
         env = make_env(env_id, render_mode="rgb_array" if source == "render" else None)
     env.action_space.seed(seed)
@@ -74,6 +80,8 @@ def collect_frames(
 
     try:
         observation, _ = env.reset(seed=seed)
+        if make_policy is not None:
+            policy = make_policy()
         first = frame_of(observation)
         collected = np.empty((frames, *first.shape), dtype=np.uint8)
         collected[0] = first
@@ -84,6 +92,8 @@ def collect_frames(
                 collected[index] = frame_of(observation)  # an episode's final frame is kept
                 if terminated or truncated:
                     observation, _ = env.reset()
+                    if make_policy is not None:
+                        policy = make_policy()  # a new episode: a recurrent policy forgets the last one
                 bar.update(1)
     finally:
         env.close()

@@ -3,7 +3,10 @@
 Gymnasium's vector `NormalizeObservation`/`NormalizeReward` do the work (batched updates, NEXT_STEP
 autoreset handled); these subclasses add a `training` switch (statistics frozen when False, for evaluation)
 and `get_state()`/`set_state()` as plain arrays and floats, so a checkpoint can hold them and a resumed
-or evaluated agent sees observations scaled exactly as in training.
+or evaluated agent sees observations scaled exactly as in training. As in Stable-Baselines3's VecNormalize,
+normalized observations and rewards are clipped to [-10, 10], and the discounted return whose spread scales
+the rewards restarts at every episode end, truncations included (Gymnasium 1.4 restarts it only at a
+termination, so a time-limited task's return grows across episodes and its rewards shrink).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import VectorEnv
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from gymnasium.wrappers import utils as gym_utils
 from gymnasium.wrappers import vector as gym_vector
 
@@ -52,10 +55,14 @@ class _Trainable:
 class NormalizeObservation(_Trainable, gym_vector.NormalizeObservation):
     """Scale each observation coordinate of a vector env to about zero mean and unit variance (float32)."""
 
-    def __init__(self, env: VectorEnv, epsilon: float = 1e-8, training: bool = True):
+    def __init__(self, env: VectorEnv, epsilon: float = 1e-8, training: bool = True, clip: float = 10.0):
         super().__init__(env, epsilon=epsilon)
         self.obs_rms = RunningMeanStd(shape=self.single_observation_space.shape, dtype=np.float64)
         self.training = training
+        self.clip = clip
+
+    def observations(self, observations: np.ndarray) -> np.ndarray:
+        return np.clip(super().observations(observations), -self.clip, self.clip)
 
     def get_state(self) -> dict[str, Any]:
         return {"obs_rms": self.obs_rms.get_state()}
@@ -67,10 +74,29 @@ class NormalizeObservation(_Trainable, gym_vector.NormalizeObservation):
 class NormalizeReward(_Trainable, gym_vector.NormalizeReward):
     """Scale rewards so that the discounted return has about unit variance (terminated/truncated untouched)."""
 
-    def __init__(self, env: VectorEnv, gamma: float = 0.99, epsilon: float = 1e-8, training: bool = True):
+    def __init__(self, env: VectorEnv, gamma: float = 0.99, epsilon: float = 1e-8, training: bool = True,
+                 clip: float = 10.0):
         super().__init__(env, gamma=gamma, epsilon=epsilon)
         self.return_rms = RunningMeanStd(shape=())
         self.training = training
+        self.clip = clip
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """SB3 VecNormalize's update: return = gamma * return + reward, statistics updated, reward scaled by the
+        return's std and clipped, and the return zeroed where the episode ended (terminated OR truncated)."""
+        observations, rewards, terminated, truncated, infos = VectorWrapper.step(self, actions)
+        if self._autoreset_mode == AutoresetMode.SAME_STEP:
+            active = np.ones(self.num_envs, dtype=bool)
+        else:  # NEXT_STEP / DISABLED: the step after an episode's end is a reset step, not part of a return
+            active = ~self._prev_dones.astype(bool)
+        self.accumulated_reward[active] = self.accumulated_reward[active] * self.gamma + rewards[active]
+        if self._update_running_mean and active.any():
+            self.return_rms.update(self.accumulated_reward[active])
+        ended = np.logical_or(terminated, truncated)
+        self.accumulated_reward[ended] = 0.0
+        self._prev_dones = ended.astype(np.float32)
+        scaled = np.clip(rewards / np.sqrt(self.return_rms.var + self.epsilon), -self.clip, self.clip)
+        return observations, scaled, terminated, truncated, infos
 
     def get_state(self) -> dict[str, Any]:
         return {"return_rms": self.return_rms.get_state()}

@@ -73,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
     commands.add_parser("train", help="train an algorithm (gymforge train ALGO --help for its flags)")
 
-    evaluate = commands.add_parser("evaluate", help="evaluate a trained run")
+    evaluate = commands.add_parser("evaluate", help="evaluate a trained run on held-out (test) episodes or data")
     evaluate.add_argument("run_dir", type=Path)
     evaluate.add_argument("--episodes", type=int, default=None, help="episodes (default: the run's eval_episodes)")
+    evaluate.add_argument("--seed", type=int, default=None,
+                          help="seed of the test episode stream (default: the run's seed); agent runs only")
     evaluate.add_argument("--checkpoint", default="best", help="best (default), last or step-N")
     evaluate.add_argument("--json", action="store_true", help="last line is one JSON object of the figures")
     evaluate.set_defaults(handler=command_evaluate)
@@ -201,10 +203,14 @@ def report_run(run: Any) -> int:
         return 0
     summary = run.read_summary()
     status = summary.get("status")
-    best = summary.get("best_score")
-    best_text = f", best {summary.get('score_key')} {best:.4g}" if best is not None else ""
+    best = summary.get("best_selection_score", summary.get("best_score"))
+    key = summary.get("score_key")
+    best_text = f", best {key} {best:.4g} (validation, chose best.pt)" if best is not None else ""
+    final = summary.get("final_eval") or {}
+    final_text = (f"; last policy on test {final['split']} data: {key} {final[key]:.4g}"
+                  if key in final and "split" in final else "")
     print(f"{status}: {run.path} after {summary.get('progress')} steps in {summary.get('wall_clock_s', 0):.1f} s"
-          f"{best_text}", file=sys.stderr)
+          f"{best_text}{final_text}", file=sys.stderr)
     if status == "interrupted":
         print(f"resume with: gymforge train --resume {run.path}", file=sys.stderr)
         return 130
@@ -213,26 +219,44 @@ def report_run(run: Any) -> int:
 
 # ---- evaluate, watch --------------------------------------------------------------------------------
 def command_evaluate(args: argparse.Namespace) -> int:
-    from gymforge.api import load_learner
+    """The "test" split: episodes (or data) disjoint from those that chose best.pt, with a 95% interval."""
+    import inspect
 
-    overrides = {"eval_episodes": args.episodes} if args.episodes is not None else {}
+    from gymforge.api import load_learner
+    from gymforge.registry import get_algorithm
+    from gymforge.run import Run
+
     if args.episodes is not None and args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
-    if args.episodes is not None:
-        from gymforge.registry import get_algorithm
-        from gymforge.run import Run
-
-        if get_algorithm(Run.open(args.run_dir)[0].algo).kind == "generative":
-            raise UserError("--episodes applies to agent runs; a generative run is evaluated on its held-out images")
+    generative = get_algorithm(Run.open(args.run_dir)[0].algo).kind == "generative"
+    if generative and args.episodes is not None:
+        raise UserError("--episodes applies to agent runs; a generative run is evaluated on its held-out images")
+    if generative and args.seed is not None:
+        raise UserError("--seed applies to agent runs (it picks the test episodes); a generative run is evaluated "
+                        "on its held-out images")
+    overrides: dict[str, Any] = {"eval_episodes": args.episodes} if args.episodes is not None else {}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
     learner = load_learner(args.run_dir, args.checkpoint, **overrides)
     try:
-        figures = learner.evaluate()
+        takes_split = "split" in inspect.signature(learner.evaluate).parameters
+        figures = learner.evaluate("test") if takes_split else learner.evaluate()
     finally:
         learner.close()
     if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
+        print(json.dumps({**figures, "split": "test" if takes_split else "default", "checkpoint": args.checkpoint,
+                          "seed": learner.config.seed}))
+        return 0
+    print(f"{args.run_dir} ({args.checkpoint} checkpoint) on the test split, seed {learner.config.seed}:")
+    shown = set()
+    for key in ("mean_return", "success_rate"):
+        if key in figures and f"{key}_ci95_low" in figures:
+            spread = f", std {figures['std_return']:.4g}" if key == "mean_return" else ""
+            print(f"{key:>16}: {figures[key]:.4g}{spread}, 95% CI [{figures[key + '_ci95_low']:.4g}, "
+                  f"{figures[key + '_ci95_high']:.4g}] over {figures['episodes']:.0f} episodes")
+            shown |= {key, f"{key}_ci95_low", f"{key}_ci95_high", "std_return", "episodes"}
+    for key, value in figures.items():
+        if key not in shown:
             print(f"{key:>16}: {value:.4g}")
     return 0
 
@@ -269,7 +293,7 @@ def command_watch(args: argparse.Namespace) -> int:
 def command_collect(args: argparse.Namespace) -> int:
     from envs import collect_frames, save_frames
 
-    policy, env = None, None
+    make_policy, env = None, None
     if args.policy != "random":
         from gymforge.api import load_learner
 
@@ -278,9 +302,9 @@ def command_collect(args: argparse.Namespace) -> int:
             raise UserError(f"--policy {args.policy} is not an agent run; give an RL run folder or 'random'")
         if learner.config.env != args.env:
             raise UserError(f"--policy {args.policy} was trained on {learner.config.env}, not {args.env}")
-        policy = learner.policy()
+        make_policy = learner.policy  # one fresh policy per episode: recurrent memory never spans two
         env = learner.make_env(render_mode="rgb_array" if args.source == "render" else None)
-    frames = collect_frames(args.env, args.frames, size=args.size, policy=policy, seed=args.seed,
+    frames = collect_frames(args.env, args.frames, size=args.size, make_policy=make_policy, seed=args.seed,
                             source=args.source, progress=sys.stderr.isatty(), env=env)
     path = save_frames(args.out, frames, env=args.env, size=args.size, source=args.source, policy=args.policy,
                        seed=args.seed)
@@ -369,7 +393,9 @@ def command_runs(args: argparse.Namespace) -> int:
         run = Run(folder, "")
         summary = run.read_summary()
         rows.append({"run": folder.name, "algo": summary.get("algo", "?"), "env": summary.get("subject", "?"),
-                     "steps": summary.get("progress", 0), "best_eval": summary.get("best_score"),
+                     "steps": summary.get("progress", 0),
+                     "best_eval": summary.get("best_selection_score", summary.get("best_score")),  # older runs
+                     "final_test": (summary.get("final_eval") or {}).get(summary.get("score_key", "")),
                      "score": summary.get("score_key", ""), "wall_clock_s": summary.get("wall_clock_s", 0.0),
                      "status": run.status()})
     if args.json:
@@ -378,9 +404,10 @@ def command_runs(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs in {args.logdir}/ (train one with: gymforge train qlearning --env FrozenLake-v1)")
         return 0
-    header = ["run", "algo", "env", "steps", "best eval", "wall-clock", "status"]
+    header = ["run", "algo", "env", "steps", "best eval (validation)", "last policy (test)", "wall-clock", "status"]
     table = [[r["run"], r["algo"], r["env"], str(r["steps"]),
               "-" if r["best_eval"] is None else f"{r['best_eval']:.4g} ({r['score']})",
+              "-" if r["final_test"] is None else f"{r['final_test']:.4g}",
               f"{r['wall_clock_s']:.0f} s", r["status"]] for r in rows]
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
     for row in [header, *table]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import signal
 import sys
@@ -43,6 +44,7 @@ class Trainer:
         self.progress_bar = progress_bar
         self.best_score: float | None = None
         self.last_eval: dict[str, float] = {}
+        self.final_eval: dict[str, Any] | None = None
         self.elapsed = 0.0
         self.stop_signal: int | None = None
         self.logger: Logger | None = None
@@ -129,14 +131,13 @@ class Trainer:
                     self.save("last")
                     self.run.write_summary(self.summary_fields("running"))
                     next_checkpoint = next_multiple(progress, config.checkpoint_every)
-                if distributed.agree(self.stop_signal is not None):  # torchrun: every rank stops together
+                # A signal, or on_evaluate asking to stop (rank 0 evaluates): under torchrun every rank stops together.
+                if distributed.agree(self.stop_signal is not None or self.stop_requested):
                     self.save("last")
-                    status = "interrupted"
+                    status = "interrupted" if self.stop_signal is not None else "stopped"
                     break
-                if self.stop_requested:
-                    self.save("last")
-                    status = "stopped"
-                    break
+            if status == "finished" and distributed.is_main():
+                self.final_evaluation()
         except NonFiniteError:
             self.run.write_summary(self.summary_fields("failed"))
             raise
@@ -173,9 +174,24 @@ class Trainer:
         if self.on_evaluate is not None and self.on_evaluate(progress, dict(figures)):
             self.stop_requested = True
 
+    def final_evaluation(self) -> None:
+        """Once, at the end of the budget: the LAST policy on the "test" split (episodes or data no selection
+        has seen), so summary.json holds an honest estimate beside the selection score that chose best.pt."""
+        if "split" not in inspect.signature(self.learner.evaluate).parameters:
+            return  # a learner without the validation/test contract has no held-out split to report
+        started = time.perf_counter()
+        figures = self.learner.evaluate("test")
+        self.check_finite(figures, self.learner.progress)
+        self.final_eval = {"split": "test", "checkpoint": "last", "step": self.learner.progress, **figures,
+                           "time_s": time.perf_counter() - started}
+        self.logger.scalars({f"test/{key}": value for key, value in figures.items()}, self.learner.progress)
+
     def summary_fields(self, status: str) -> dict[str, Any]:
+        """best_selection_score: the best validation score, which chose best.pt (optimistic: it selected);
+        final_eval: the last policy on the test split (set when the budget is reached)."""
         return {"status": status, "progress": self.learner.progress, "wall_clock_s": round(self.elapsed, 3),
-                "best_score": self.best_score, "score_key": self.learner.score_key, "last_eval": self.last_eval}
+                "score_key": self.learner.score_key, "best_selection_score": self.best_score,
+                "selection_split": "validation", "last_eval": self.last_eval, "final_eval": self.final_eval}
 
     def check_finite(self, metrics: dict[str, float], progress: int) -> None:
         for key, value in metrics.items():

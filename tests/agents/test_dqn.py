@@ -80,12 +80,9 @@ def test_n_step_bellman_targets_by_hand():
 
 
 def test_double_dqn_takes_the_online_argmax_and_the_target_value():
-    online = [[0.0, 0.0], [0.0, 0.0], [5.0, 1.0], [0.0, 0.0], [0.0, 0.0]]  # online prefers action 0 in state 2
-    for double, expected in [(True, 1.0 + 0.5 * 6.0), (False, 1.0 + 0.5 * 6.0)]:
-        agent = agent_with_tables(online, TARGET_Q, double_dqn=double)
-        fill(agent, [([1, 2], [1.0], False)])
-        assert targets_of(agent)[1] == pytest.approx(expected)
-    online[2] = [1.0, 5.0]  # now the online network picks action 1, which the target values at 1 (its max is 6)
+    online = [[0.0, 0.0], [0.0, 0.0], [1.0, 5.0], [0.0, 0.0], [0.0, 0.0]]
+    # In state 2 the online network picks action 1, which the target values at 1 (the target's own max is 6),
+    # so Double DQN and DQN must give different targets.
     agent = agent_with_tables(online, TARGET_Q, double_dqn=True)
     fill(agent, [([1, 2], [1.0], False)])
     assert targets_of(agent)[1] == pytest.approx(1.0 + 0.5 * 1.0)
@@ -153,7 +150,8 @@ def test_short_runs_log_finite_metrics_and_evaluate(options):
     assert np.isfinite([metrics["train/loss"], metrics["train/q_mean"], metrics["train/grad_norm"]]).all()
     assert agent.progress == 1_500 and agent.updates > 0
     figures = agent.evaluate()
-    assert figures["episodes"] == 2 and figures["mean_return"] > 0
+    assert figures["episodes"] == 2 and figures["mean_return"] == figures["mean_length"]  # CartPole pays 1 a step
+    assert figures["mean_return_ci95_low"] <= figures["mean_return"] <= figures["mean_return_ci95_high"]
     agent.close()
 
 

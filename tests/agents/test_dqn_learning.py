@@ -8,7 +8,7 @@ from agents.dqn import DQN, DQNConfig
 from gymforge import api
 from gymforge.cli import main
 from gymforge.registry import get_algorithm
-from tests.helpers import scalar_steps
+from tests.helpers import scalar_steps, shifted_seed
 
 PRESET_ENVS = ["CartPole-v1", "Acrobot-v1", "LunarLander-v3", "MountainCar-v0", "gymforge/Catch-v0", "ALE/Pong-v5",
                "ALE/Breakout-v5"]
@@ -56,17 +56,31 @@ def test_atari_stores_each_frame_once():
 
 @pytest.mark.slow
 def test_catch_is_learned_from_pixels(tmp_path):
-    """The preset's 10,000 steps (about a minute on one core) reach a catch rate >= 0.9 over 100 balls."""
-    run = api.train("dqn", env="gymforge/Catch-v0", seed=0, logdir=tmp_path, progress_bar=False)
+    """The preset's 10,000 steps (about a minute on one core): the last policy catches >= 90% of 100 test balls."""
+    run = api.train("dqn", env="gymforge/Catch-v0", seed=shifted_seed(0), logdir=tmp_path, progress_bar=False)
     summary = run.read_summary()
     assert summary["status"] == "finished"
-    assert summary["last_eval"]["success_rate"] >= 0.9, summary["last_eval"]
+    final = summary["final_eval"]
+    print(f"MARGIN catch dqn: success_rate {final['success_rate']:.3f}, bar >= 0.9, margin "
+          f"{final['success_rate'] - 0.9:+.3f}")
+    assert final["success_rate"] >= 0.9, final
 
 
 @pytest.mark.slow
 def test_cartpole_preset_balances_the_pole(tmp_path):
-    """The preset (benchmarks/dqn_cartpole.py: median 15k steps to a 475 mean) within 30k steps, with margin."""
-    run = api.train("dqn", env="CartPole-v1", seed=0, steps=30_000, eval_every=2_500, logdir=tmp_path,
-                    progress_bar=False)
-    summary = run.read_summary()
-    assert summary["status"] == "finished" and summary["best_score"] >= 450, summary
+    """At least 2 of 3 seeds of the preset, within 30k steps, give a best.pt that holds >= 450 on 50 test
+    episodes it was not chosen on (the preset solves in about 15k steps; DQN's CartPole curve swings, so the
+    check is on the selected checkpoint, judged on fresh episodes, not on the selection score itself)."""
+    results = []
+    for base in (0, 1, 2):
+        seed = shifted_seed(base)
+        run = api.train("dqn", env="CartPole-v1", seed=seed, steps=30_000, eval_every=2_500, logdir=tmp_path,
+                        name=f"cartpole-{seed}", progress_bar=False)
+        assert run.read_summary()["status"] == "finished"
+        agent = api.load_learner(run.path, "best", eval_episodes=50)
+        figures = agent.evaluate("test")
+        agent.close()
+        print(f"MARGIN dqn cartpole seed {seed}: best.pt on test {figures['mean_return']:.1f}, bar >= 450, "
+              f"margin {figures['mean_return'] - 450:+.1f}")
+        results.append(figures["mean_return"])
+    assert sum(value >= 450 for value in results) >= 2, results

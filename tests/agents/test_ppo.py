@@ -12,7 +12,7 @@ from agents.actor_critic import ActorCritic
 from agents.ppo import PPO, PPOConfig
 from agents.rollout import Minibatch
 from gymforge.errors import ConfigError
-from tests.helpers import gymforge
+from tests.helpers import gymforge, shifted_seed
 
 
 def minibatch(agent, old_log_prob_shift, advantage):
@@ -176,14 +176,21 @@ def test_ppo_learns_cartpole_quickly():
 @pytest.mark.slow
 def test_cartpole_preset_still_balances_the_pole_at_the_end_of_its_budget():
     """Regression: at lr 4e-3 the preset solved early and then collapsed (seed 0 ended its 100k steps at 125),
-    so the README's main command handed users a poor agent. The policy at the end must be a solved one."""
+    so the README's main command handed users a poor agent. The policy at the END must be a solved one: at least
+    2 of 3 seeds hold >= 475 over 50 test episodes."""
     from gymforge.api import build_learner, make_config
 
-    agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "seed": 0}))
-    while agent.progress < agent.config.steps:
-        agent.train_step()
-    assert agent.evaluate()["mean_return"] >= 475
-    agent.close()
+    results = []
+    for base in (0, 1, 2):
+        seed = shifted_seed(base)
+        agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "seed": seed, "eval_episodes": 50}))
+        while agent.progress < agent.config.steps:
+            agent.train_step()
+        results.append(agent.evaluate("test")["mean_return"])
+        agent.close()
+        print(f"MARGIN ppo cartpole seed {seed}: last policy {results[-1]:.1f}, bar >= 475, "
+              f"margin {results[-1] - 475:+.1f}")
+    assert sum(value >= 475 for value in results) >= 2, results
 
 
 def test_cli_trains_evaluates_and_records_a_normalized_continuous_policy(tmp_path, capsys):
@@ -209,7 +216,41 @@ def test_target_kl_stops_the_epochs_early_and_says_so():
     metrics = agent.train_step()
     assert metrics["train/stopped_early"] == 1.0
     assert 1 <= metrics["train/minibatch_updates"] < 40  # 10 epochs x 4 minibatches without the stop
-    assert metrics["train/approx_kl"] >= 0.0
+    agent.close()
+
+
+def test_approx_kl_is_the_k3_estimator_of_the_ratio():
+    """(r - 1) - log r for a known log-ratio: a sign error or the k1 estimator (-log r) would fail here."""
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=2, n_steps=8, batch_size=16))
+    for shift in (0.3, -0.2):  # old log-probs `shift` below the current ones: log r = shift
+        _, diagnostics = agent.losses(minibatch(agent, shift, 1.0), 0.2)
+        expected = (np.exp(shift) - 1) - shift
+        assert float(diagnostics["approx_kl"]) == pytest.approx(expected, rel=1e-4)
+    agent.close()
+
+
+def test_max_grad_norm_zero_means_no_clipping():
+    """Regression: clip_grad_norm_ with 0 zeroed every gradient, so --max-grad-norm 0 learned nothing."""
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=2, n_steps=32, batch_size=64, n_epochs=1, max_grad_norm=0.0))
+    before = [p.detach().clone() for p in agent.model.parameters()]
+    metrics = agent.train_step()
+    moved = sum(not torch.equal(a, p) for a, p in zip(before, agent.model.parameters()))
+    assert moved >= len(before) // 2 and metrics["train/grad_norm"] > 0
+    agent.close()
+    with pytest.raises(ConfigError, match="max-grad-norm"):
+        PPOConfig(max_grad_norm=-1.0)
+
+
+def test_atari_presets_share_one_nature_cnn_between_actor_and_critic():
+    from gymforge.api import make_config
+
+    for env in ("ALE/Breakout-v5", "ALE/Pong-v5"):
+        assert make_config("ppo", {"env": env}).shared_network, env
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    agent = PPO(make_config("ppo", {"env": "ALE/Breakout-v5", "n_envs": 1, "n_steps": 8, "batch_size": 8}))
+    convolutions = [m for m in agent.model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convolutions) == 3  # one Nature CNN (3 conv layers), not two
     agent.close()
 
 

@@ -5,7 +5,7 @@ import torch
 
 from agents.encoders import make_encoder
 from agents.episodes import finished_episodes, play_episodes
-from envs import make_vec_env
+from envs import make_env, make_vec_env
 from gymforge.errors import ConfigError
 
 
@@ -24,13 +24,32 @@ def test_make_encoder_refuses_discrete_observations():
 
 
 def test_finished_episodes_match_single_env_play():
+    """Each sub-env's finished episodes, replayed action by action in a single env seeded like it, end the same."""
     envs = make_vec_env("CartPole-v1", 2, seed=0)
-    envs.action_space.seed(0)
-    seen = []
-    for _ in range(200):
-        *_, infos = envs.step(envs.action_space.sample())
-        seen += finished_episodes(infos)
-    assert seen and all(length == ret for ret, length in seen)  # CartPole pays 1 per step
+    rng = np.random.default_rng(0)
+    seen, actions, reset_step = {0: [], 1: []}, {0: [], 1: []}, np.zeros(2, dtype=bool)
+    for _ in range(300):
+        action = rng.integers(2, size=2)
+        *_, terminated, truncated, infos = envs.step(action)
+        for index in range(2):
+            if not reset_step[index]:  # NEXT_STEP autoreset ignores the action after an episode's end
+                actions[index].append(int(action[index]))
+        ended = finished_episodes(infos)
+        done = np.flatnonzero(terminated | truncated)
+        for index, episode in zip(done, ended):
+            seen[index].append(episode)
+        reset_step = terminated | truncated
+    for index in range(2):
+        env = make_env("CartPole-v1", seed=index)  # sub-env i is seeded seed + i
+        replayed, total, length = [], 0.0, 0
+        for action in actions[index]:
+            _, reward, terminated, truncated, _ = env.step(action)
+            total, length = total + reward, length + 1
+            if terminated or truncated:
+                replayed.append((total, length))
+                env.reset()
+                total, length = 0.0, 0
+        assert len(seen[index]) >= 5 and seen[index] == replayed
 
 
 def test_play_episodes_cuts_endless_episodes():

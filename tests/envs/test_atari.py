@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs import EnvError, atari_wrappers, make_atari_env
+from envs import EnvError, atari_wrappers, make_atari_env, make_env
 
 pytest.importorskip("ale_py")
 
@@ -62,3 +62,34 @@ def test_not_an_atari_game():
         make_atari_env("CartPole-v1")
     with pytest.raises(EnvError, match="need an ALE game"):
         atari_wrappers(gym.make("CartPole-v1"), training=True)
+
+
+def test_training_clips_rewards_and_evaluation_keeps_raw_scores():
+    """Pong's own rewards are already in [-1, 1] (and mostly 0), so scale them first: every step pays >= 12."""
+    pytest.importorskip("cv2")
+
+    def rewards(training):
+        inner = gym.wrappers.TransformReward(make_env("ALE/Pong-v5", frameskip=1), lambda r: 3.0 + 5.0 * r)
+        env = atari_wrappers(inner, training=training)
+        env.reset(seed=0)
+        seen = [env.step(0)[1] for _ in range(10)]
+        env.close()
+        return np.array(seen)
+
+    assert np.all(rewards(True) == 1.0)
+    assert np.all(rewards(False) >= 12.0 - 5.0 * 4)  # 4 frames of 3 + 5 r, r >= -1 in a frame
+    assert rewards(False).max() >= 12.0
+
+
+def test_breakout_evaluation_game_of_a_never_fire_policy_ends_at_game_over():
+    """Regression: without FIRE after a lost life the ball never came back, and an evaluation episode ran to
+    the 10,000-step cap with return 0. Now the game ends when the lives run out, never at a cap."""
+    pytest.importorskip("cv2")
+    from agents.episodes import play_episodes, step_cap
+
+    env = make_atari_env("ALE/Breakout-v5", training=False)
+    assert step_cap(env) is None  # the ALE's own 108k-frame limit, never a shorter one
+    result = play_episodes(env, lambda: (lambda observation: 0), episodes=1, seed=0)  # NOOP forever
+    assert env.unwrapped.ale.lives() == 0 and env.unwrapped.ale.game_over()
+    assert result.lengths[0] < 2_000  # five lost balls, not 27,000 steps to the truncation
+    env.close()

@@ -80,3 +80,29 @@ def test_loading_statistics_of_another_shape_is_an_env_error():
         other.set_state(state)
     with pytest.raises(EnvError, match="no NormalizeReward statistics"):
         load_normalization_state(NormalizeReward(make_vec_env("CartPole-v1", n_envs=1)), {})
+
+
+def test_discounted_return_restarts_at_truncations_too():
+    """Regression: Gymnasium 1.4 restarts the return only at terminations, so in a time-limited task it grew
+    across episodes (rewards shrank about 5x on MountainCarContinuous); SB3's VecNormalize restarts on both."""
+    envs = NormalizeReward(make_vec_env("CartPole-v1", n_envs=2, seed=0, max_episode_steps=5), gamma=1.0)
+    envs.reset(seed=0)
+    largest = 0.0
+    for _ in range(40):  # eight 5-step episodes, every one truncated (CartPole cannot fall in 5 steps)
+        _, _, terminated, truncated, _ = envs.step(np.zeros(2, dtype=np.int64))
+        assert not terminated.any()
+        largest = max(largest, *envs.accumulated_reward)
+    assert largest <= 5.0  # one episode's return, never a sum over episodes
+    assert float(envs.return_rms.mean) == pytest.approx(3.0, abs=0.3)  # the returns 1..5 seen equally often
+
+
+def test_normalized_observations_and_rewards_are_clipped_at_10():
+    envs = NormalizeReward(NormalizeObservation(make_vec_env("CartPole-v1", n_envs=2, seed=0)))
+    load_normalization_state(envs, {"NormalizeObservation": {"obs_rms": {"mean": np.zeros(4), "var": np.full(4, 1e-8),
+                                                                         "count": 1.0}},
+                                    "NormalizeReward": {"return_rms": {"mean": 0.0, "var": 1e-6, "count": 1.0}}},
+                             training=False)
+    observations, _ = envs.reset(seed=0)
+    assert np.abs(observations).max() == pytest.approx(10.0)  # raw values of ~0.03 over a std of 1e-4
+    observations, rewards, *_ = envs.step(np.zeros(2, dtype=np.int64))
+    assert np.abs(observations).max() == pytest.approx(10.0) and np.all(rewards == 10.0)
