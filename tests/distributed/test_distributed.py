@@ -288,16 +288,16 @@ def test_a_killed_rank_stops_the_job_with_one_line_and_the_run_resumes(tmp_path:
     assert progress >= 512
 
     for ranks, steps in ((1, progress + 512), (2, progress + 1536)):
-        resumed = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                                  f"--nproc-per-node={ranks}", "-m", "gymforge", "train", "--resume", "runs/job",
-                                  "--steps", str(steps)],
-                                 cwd=tmp_path, env=job_environment(tmp_path), capture_output=True, text=True,
-                                 timeout=240, check=False)
+        resumed = torchrun(tmp_path, ranks, "train", "--resume", "runs/job", "--steps", str(steps))
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         summary = json.loads((tmp_path / "runs" / "job" / "summary.json").read_text())
         assert summary["status"] == "finished" and summary["progress"] == steps
         assert load_checkpoint(last)["progress"] == steps
     assert len(list((tmp_path / "runs").iterdir())) == 1
+    # after the 2-rank resume: identical weights, but each rank its own minibatch stream again
+    states = [torch.load(tmp_path / f"rank-{rank}.pt", weights_only=True) for rank in (0, 1)]
+    assert all(torch.equal(states[0]["model"][key], states[1]["model"][key]) for key in states[0]["model"])
+    assert states[0]["rng"] != states[1]["rng"]
 
 
 # ---- learning ---------------------------------------------------------------------------------------------
