@@ -213,15 +213,19 @@ def test_two_ranks_end_bit_identical_and_rank_0_alone_writes_the_run(tmp_path: P
     result = torchrun(tmp_path, 2, "train", *JOBS[algo], "--device", "cpu", "--logdir", "runs", "--name", "job")
     assert result.returncode == 0, result.stderr[-3000:]
     states = [torch.load(tmp_path / f"rank-{rank}.pt", weights_only=True) for rank in (0, 1)]
-    weights = [tensors({key: value for key, value in state.items() if key in
-                        ("model", "online", "target", "networks", "optimizer", "optimizers",
-                                                        "normalization")})
-               for state in states]
+    kept = ("model", "online", "target", "networks", "optimizer", "optimizers", "normalization")
+    weights = [tensors({key: value for key, value in state.items() if key in kept}) for state in states]
     assert len(weights[0]) > 4 and weights[0].keys() == weights[1].keys()
     different = [key for key in weights[0] if not torch.equal(weights[0][key], weights[1][key])]
     assert not different, f"ranks differ in {different}"
     if algo == "ppo":  # merged statistics: both ranks normalize alike
         assert any("obs_rms" in key for key in weights[0]) and any("return_rms" in key for key in weights[0])
+    # the budget counts global steps: PPO 2048 / (2 ranks x 2 envs x 64 steps) = 8 updates (not 16);
+    # the VAE's 2048 images in global batches of 2 ranks x 32 images = 32 Adam steps (not 64)
+    if algo == "ppo":
+        assert states[0]["updates"] == 8
+    if algo == "vae":
+        assert int(states[0]["optimizers"]["vae"]["state"][0]["step"]) == 32
     # each rank drew its own stream (envs and minibatches, or augmentation noise): those states differ
     generative = algo in ("vae", "dcgan")
     streams = [state["augment_rng"] if generative else json.dumps(state["rng"], default=str) for state in states]
