@@ -253,12 +253,23 @@ def agree(flag: bool) -> bool:
     return bool(tensor.item())
 
 
-def reseed_after_restore(progress: int) -> None:
-    """Resumed ranks other than 0 leave rank 0's restored RNG state for a stream of their own."""
-    if is_distributed() and rank() > 0:
-        from gymforge.seeding import seed_everything
+def reseed_after_restore(progress: int, learner: Any) -> None:
+    """Every rank restored rank 0's checkpoint, RNG states included; ranks other than 0 take streams of their
+    own again: the global RNGs and the learner's own generators (PPO's minibatch order, DQN's exploration,
+    a GAN's noise). Generators inside other objects (the shared data order) keep rank 0's state."""
+    if not is_distributed() or rank() == 0:
+        return
+    import numpy as np
 
-        seed_everything(progress + seed_offset())
+    from gymforge.seeding import seed_everything
+
+    seed = progress + seed_offset()
+    seed_everything(seed)
+    for index, (_, value) in enumerate(sorted(vars(learner).items())):
+        if isinstance(value, np.random.Generator):
+            value.bit_generator.state = type(value.bit_generator)([seed, index]).state
+        elif isinstance(value, torch.Generator):
+            value.manual_seed(seed * 1_000 + index)
 
 
 # ---- normalization statistics -----------------------------------------------------------------------------

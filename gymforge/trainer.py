@@ -78,7 +78,7 @@ class Trainer:
         self.best_score, self.elapsed = trainer["best_score"], trainer["elapsed"]
         self.last_eval = dict(trainer.get("last_eval") or {})
         set_rng_state(state["rng"])
-        distributed.reseed_after_restore(int(state["progress"]))  # torchrun: each rank its own stream again
+        distributed.reseed_after_restore(int(state["progress"]), self.learner)  # torchrun: own streams again
         return int(state["progress"])
 
     # ---- the loop -----------------------------------------------------------------------------------

@@ -213,15 +213,19 @@ def test_two_ranks_end_bit_identical_and_rank_0_alone_writes_the_run(tmp_path: P
     result = torchrun(tmp_path, 2, "train", *JOBS[algo], "--device", "cpu", "--logdir", "runs", "--name", "job")
     assert result.returncode == 0, result.stderr[-3000:]
     states = [torch.load(tmp_path / f"rank-{rank}.pt", weights_only=True) for rank in (0, 1)]
-    weights = [tensors({key: value for key, value in state.items() if key in
-                        ("model", "online", "target", "networks", "optimizer", "optimizers",
-                                                        "normalization")})
-               for state in states]
+    kept = ("model", "online", "target", "networks", "optimizer", "optimizers", "normalization")
+    weights = [tensors({key: value for key, value in state.items() if key in kept}) for state in states]
     assert len(weights[0]) > 4 and weights[0].keys() == weights[1].keys()
     different = [key for key in weights[0] if not torch.equal(weights[0][key], weights[1][key])]
     assert not different, f"ranks differ in {different}"
     if algo == "ppo":  # merged statistics: both ranks normalize alike
         assert any("obs_rms" in key for key in weights[0]) and any("return_rms" in key for key in weights[0])
+    # the budget counts global steps: PPO 2048 / (2 ranks x 2 envs x 64 steps) = 8 updates (not 16);
+    # the VAE's 2048 images in global batches of 2 ranks x 32 images = 32 Adam steps (not 64)
+    if algo == "ppo":
+        assert states[0]["updates"] == 8
+    if algo == "vae":
+        assert int(states[0]["optimizers"]["vae"]["state"][0]["step"]) == 32
     # each rank drew its own stream (envs and minibatches, or augmentation noise): those states differ
     generative = algo in ("vae", "dcgan")
     streams = [state["augment_rng"] if generative else json.dumps(state["rng"], default=str) for state in states]
@@ -288,16 +292,16 @@ def test_a_killed_rank_stops_the_job_with_one_line_and_the_run_resumes(tmp_path:
     assert progress >= 512
 
     for ranks, steps in ((1, progress + 512), (2, progress + 1536)):
-        resumed = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                                  f"--nproc-per-node={ranks}", "-m", "gymforge", "train", "--resume", "runs/job",
-                                  "--steps", str(steps)],
-                                 cwd=tmp_path, env=job_environment(tmp_path), capture_output=True, text=True,
-                                 timeout=240, check=False)
+        resumed = torchrun(tmp_path, ranks, "train", "--resume", "runs/job", "--steps", str(steps))
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         summary = json.loads((tmp_path / "runs" / "job" / "summary.json").read_text())
         assert summary["status"] == "finished" and summary["progress"] == steps
         assert load_checkpoint(last)["progress"] == steps
     assert len(list((tmp_path / "runs").iterdir())) == 1
+    # after the 2-rank resume: identical weights, but each rank its own minibatch stream again
+    states = [torch.load(tmp_path / f"rank-{rank}.pt", weights_only=True) for rank in (0, 1)]
+    assert all(torch.equal(states[0]["model"][key], states[1]["model"][key]) for key in states[0]["model"])
+    assert states[0]["rng"] != states[1]["rng"]
 
 
 # ---- learning ---------------------------------------------------------------------------------------------
