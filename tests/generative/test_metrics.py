@@ -72,7 +72,8 @@ def test_classifier_cache_key_follows_the_split_and_the_contents(tmp_path):
     for label in ("a", "b"):
         (tmp_path / label).mkdir()
         for index in range(6):
-            Image.fromarray(np.full((8, 8), 30 * index + (label == "b"), np.uint8)).save(tmp_path / label / f"{index}.png")
+            image = Image.fromarray(np.full((8, 8), 30 * index + (label == "b"), np.uint8))
+            image.save(tmp_path / label / f"{index}.png")
     before = load_data(str(tmp_path), 8).key
     Image.fromarray(np.full((8, 8), 255, np.uint8)).save(tmp_path / "a" / "0.png")  # same path, new contents
     assert load_data(str(tmp_path), 8).key != before
