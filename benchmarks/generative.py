@@ -1,24 +1,29 @@
-"""gymforge's VAE and DCGAN against plain reference loops in the manner of pytorch/examples, same data,
-same budget, one run.
+"""Two questions about gymforge's generative side, answered apart, on the bundled digits at 16x16:
 
-Question: after a fixed CPU budget on the default dataset (scikit-learn's digits at 16x16), is gymforge's
-VAE's held-out negative ELBO (nats per image) lower than that of the examples' MLP VAE (vae/main.py: 400
-hidden units, 20 latents, BCE summed + KL, Adam 1e-3, batch 128), and how does the DCGAN's FID compare with
-the examples' DCGAN loop (dcgan/main.py: transposed-conv G, strided-conv D with LeakyReLU 0.2, BCELoss on a
-sigmoid, N(0, 0.02) init, Adam 2e-4 (0.5, 0.999), batch 64), scaled to 16x16?
+(a) Library overhead: what does gymforge cost against a plain training loop that runs the SAME recipe (same
+    networks, initialisation, optimiser, batch size, and the same options), at equal CPU time? Answered for
+    the DCGAN digits preset (critic shift 2, one-sided label smoothing 0.2, no batch norm in the critic) and
+    the binarized VAE digits preset.
+(b) Recipe effect: what does the DCGAN digits recipe buy against the textbook DCGAN (batch norm in the
+    critic, no shift, no smoothing), measured in gymforge AND in the plain loop?
 
-Both sides are measured with the same functions: held-out negative ELBO with analytic KL and the
-reconstruction term averaged over 64 posterior draws; FID on gymforge's judge classifier's features,
-1000 samples against 1000 training images. Budgets are process CPU seconds on one thread (the machine is
-shared, so wall-clock is reported too). Progress lines go to stderr; the last stdout line is one JSON object.
+Every arm trains for the same process CPU seconds on one thread, for each seed (default 0, 1, 2); arms are
+paired by seed (same initial weights, same evaluation samples). Measured on images no model trained on: FID,
+confidence and class coverage of 1000 samples against the 180 held-out test images, judged by the classifier
+trained on the training split (the real-vs-real floor at 1000 samples is printed beside them); the VAE's
+held-out negative ELBO in nats on the test split binarized once. Each comparison prints the mean paired
+difference with a 95% t interval over seeds; an interval that contains 0 is called a tie. Progress lines go
+to stderr; the last stdout line is one JSON object.
 
-    python benchmarks/generative.py [--vae-seconds 60] [--gan-seconds 90] [--seed 0]
+    python benchmarks/generative.py [--gan-seconds 20] [--vae-seconds 10] [--seeds 0 1 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,13 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from generative.classifier import get_classifier
-from generative.data import load_data
-from generative.gan import DCGAN
 from generative.metrics import bernoulli_log_likelihood, gaussian_kl, sample_figures
 from gymforge import api
+
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+TEXTBOOK = {"critic_shift": 0, "label_smoothing": 0.0, "critic_batch_norm": True}
 
 
 def log(message: str) -> None:
@@ -53,196 +57,176 @@ class Budget:
         return {"cpu_s": round(time.process_time() - self.cpu, 1), "wall_s": round(time.perf_counter() - self.wall, 1)}
 
 
-# ---- the reference loops, written the way pytorch/examples writes them ----------------------------------
-class ReferenceVAE(nn.Module):
-    def __init__(self, pixels: int) -> None:
-        super().__init__()
-        self.pixels = pixels
-        self.fc1 = nn.Linear(pixels, 400)
-        self.fc21 = nn.Linear(400, 20)
-        self.fc22 = nn.Linear(400, 20)
-        self.fc3 = nn.Linear(20, 400)
-        self.fc4 = nn.Linear(400, pixels)
-
-    def encode(self, x):
-        h1 = F.relu(self.fc1(x))
-        return self.fc21(h1), self.fc22(h1)
-
-    def reparameterize(self, mu, logvar):
-        std = torch.exp(0.5 * logvar)
-        return mu + torch.randn_like(std) * std
-
-    def decode_logits(self, z):
-        return self.fc4(F.relu(self.fc3(z)))
-
-    def forward(self, x):
-        mu, logvar = self.encode(x.view(-1, self.pixels))
-        z = self.reparameterize(mu, logvar)
-        return torch.sigmoid(self.decode_logits(z)), mu, logvar
+def paired(a: list[float], b: list[float]) -> dict:
+    """Mean of a - b over seeds with a 95% t interval; 'tie' when the interval holds 0."""
+    differences = [x - y for x, y in zip(a, b)]
+    mean = statistics.fmean(differences)
+    half = T_975.get(len(differences) - 1, 1.96) * statistics.stdev(differences) / math.sqrt(len(differences))
+    low, high = mean - half, mean + half
+    verdict = "tie" if low <= 0 <= high else ("lower" if high < 0 else "higher")
+    return {"mean_difference": round(mean, 3), "ci95": [round(low, 3), round(high, 3)], "verdict": verdict,
+            "first": [round(x, 3) for x in a], "second": [round(y, 3) for y in b]}
 
 
-def reference_vae(train: torch.Tensor, budget: Budget, seed: int) -> tuple[ReferenceVAE, int]:
-    torch.manual_seed(seed)
-    pixels = train[0].numel()
-    model = ReferenceVAE(pixels)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    seen = 0
-    model.train()
+# ---- DCGAN: gymforge's learner, and a plain loop over the same networks and recipe ------------------------
+def dcgan_learner(seed: int, options: dict):
+    config = api.make_config("dcgan", {"data": "digits", "seed": seed, **options})
+    return api.build_learner("dcgan", config)  # seeds torch, then builds (and initialises) the networks
+
+
+def gymforge_dcgan(seed: int, options: dict, seconds: float):
+    learner = dcgan_learner(seed, options)
+    budget = Budget(seconds)
     while budget.left():
-        for index in torch.randperm(len(train)).split(128):
-            data = train[index]
+        learner.train_step()
+    return learner, {**budget.spent(), "images_seen": learner.progress}
+
+
+def shift(images: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Each [-1, 1] image moved by up to `pixels` in x and y, the border filled with black (-1)."""
+    batch, _, height, width = images.shape
+    padded = F.pad(images, [pixels] * 4, value=-1.0)  # (B, C, H + 2p, W + 2p)
+    dy, dx = torch.randint(0, 2 * pixels + 1, (2, batch))
+    rows = (dy[:, None] + torch.arange(height))[:, :, None]  # (B, H, 1)
+    cols = (dx[:, None] + torch.arange(width))[:, None, :]  # (B, 1, W)
+    return padded[torch.arange(batch)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)  # (B, C, H, W)
+
+
+def plain_dcgan(seed: int, options: dict, seconds: float):
+    """The pytorch/examples dcgan/main.py loop, with the recipe's options written in by hand."""
+    learner = dcgan_learner(seed, options)  # only for its freshly initialised networks and, later, evaluation
+    netG, netD = learner.generator, learner.critic
+    config = learner.config
+    optimizerD = torch.optim.Adam(netD.parameters(), lr=config.learning_rate, betas=(config.beta1, config.beta2))
+    optimizerG = torch.optim.Adam(netG.parameters(), lr=config.learning_rate, betas=(config.beta1, config.beta2))
+    train, nz, pixels = learner.data.train, config.latent_dim, config.critic_shift
+    view = (lambda x: shift(x, pixels)) if pixels else (lambda x: x)
+    seen, budget = 0, Budget(seconds)
+    while budget.left():
+        for index in torch.randperm(len(train)).split(config.batch_size):
+            if len(index) < config.batch_size:
+                continue
+            real = train[index] * 2 - 1
+            fake = netG(torch.randn(len(real), nz))
+            real_target = torch.full((len(real),), 1.0 - config.label_smoothing)
+            errD = (F.binary_cross_entropy_with_logits(netD(view(real)), real_target)
+                    + F.binary_cross_entropy_with_logits(netD(view(fake.detach())), torch.zeros(len(real))))
+            optimizerD.zero_grad()
+            errD.backward()
+            optimizerD.step()
+            errG = F.binary_cross_entropy_with_logits(netD(view(fake)), torch.ones(len(real)))
+            optimizerG.zero_grad()
+            errG.backward()
+            optimizerG.step()
+            seen += len(real)
+            if not budget.left():
+                break
+    return learner, {**budget.spent(), "images_seen": seen}
+
+
+def gan_figures(learner, seed: int) -> dict:
+    reference, _ = learner.split_images("test")
+    samples = learner.sample_images(1000, 10_000 + seed)  # the same latents for every arm of a seed
+    figures = sample_figures(learner.classifier, samples, reference)
+    return {key: figures[key] for key in ("fid", "mean_confidence", "min_class_share")}
+
+
+# ---- VAE: gymforge's learner, and a plain loop over the same model and likelihood -------------------------
+def vae_learner(seed: int):
+    return api.build_learner("vae", api.make_config("vae", {"data": "digits", "seed": seed}))
+
+
+def gymforge_vae(seed: int, seconds: float):
+    learner = vae_learner(seed)
+    budget = Budget(seconds)
+    while budget.left():
+        learner.train_step()
+    return learner, {**budget.spent(), "images_seen": learner.progress}
+
+
+def plain_vae(seed: int, seconds: float):
+    """The pytorch/examples vae/main.py loop on the same model, dynamically binarized as gymforge does."""
+    learner = vae_learner(seed)
+    model, config = learner.model, learner.config
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    train, seen, budget = learner.data.train, 0, Budget(seconds)
+    while budget.left():
+        for index in torch.randperm(len(train)).split(config.batch_size):
+            data = torch.bernoulli(train[index])
+            mu, logvar = model.encode(data, None)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            loss = (-bernoulli_log_likelihood(model.decode(z, None), data) + gaussian_kl(mu, logvar)).mean()
             optimizer.zero_grad()
-            recon_batch, mu, logvar = model(data)
-            bce = F.binary_cross_entropy(recon_batch, data.view(-1, pixels), reduction="sum")
-            kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-            loss = bce + kld
             loss.backward()
             optimizer.step()
             seen += len(index)
             if not budget.left():
                 break
-    return model, seen
+    return learner, {**budget.spent(), "images_seen": seen}
 
 
-class ReferenceGenerator(nn.Module):
-    def __init__(self, nz: int, ngf: int, nc: int) -> None:
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf * 2, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),  # 4x4
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),  # 8x8
-            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())  # 16x16
-
-    def forward(self, x):
-        return self.main(x)
-
-
-class ReferenceDiscriminator(nn.Module):
-    def __init__(self, ndf: int, nc: int) -> None:
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),  # 8x8
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False), nn.Sigmoid())  # 1x1
-
-    def forward(self, x):
-        return self.main(x).view(-1, 1).squeeze(1)
-
-
-def weights_init(m):
-    classname = m.__class__.__name__
-    if classname.find("Conv") != -1:
-        nn.init.normal_(m.weight.data, 0.0, 0.02)
-    elif classname.find("BatchNorm") != -1:
-        nn.init.normal_(m.weight.data, 1.0, 0.02)
-        nn.init.constant_(m.bias.data, 0)
-
-
-def reference_dcgan(train: torch.Tensor, budget: Budget, seed: int, nz: int = 64) -> tuple[nn.Module, int]:
-    torch.manual_seed(seed)
-    netG, netD = ReferenceGenerator(nz, 32, train.shape[1]), ReferenceDiscriminator(32, train.shape[1])
-    netG.apply(weights_init)
-    netD.apply(weights_init)
-    criterion = nn.BCELoss()
-    optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    seen = 0
-    while budget.left():
-        for index in torch.randperm(len(train)).split(64):
-            real = train[index] * 2 - 1  # transforms.Normalize((0.5,), (0.5,))
-            batch_size = real.size(0)
-            netD.zero_grad()
-            label = torch.full((batch_size,), 1.0)
-            errD_real = criterion(netD(real), label)
-            errD_real.backward()
-            noise = torch.randn(batch_size, nz, 1, 1)
-            fake = netG(noise)
-            label.fill_(0.0)
-            errD_fake = criterion(netD(fake.detach()), label)
-            errD_fake.backward()
-            optimizerD.step()
-            netG.zero_grad()
-            label.fill_(1.0)
-            errG = criterion(netD(fake), label)
-            errG.backward()
-            optimizerG.step()
-            seen += batch_size
-            if not budget.left():
-                break
-    netG.eval()
-    return netG, seen
-
-
-# ---- shared measurements ---------------------------------------------------------------------------------
-@torch.no_grad()
-def held_out_neg_elbo(encode, decode_logits, test: torch.Tensor, samples: int = 64) -> float:
-    """Negative ELBO per image in nats: analytic KL plus the Bernoulli term averaged over `samples` draws."""
-    generator = torch.Generator().manual_seed(0)
-    mean, log_var = encode(test)  # (N, D)
-    noise = torch.randn(samples, *mean.shape, generator=generator)
-    latent = mean + noise * (0.5 * log_var).exp()  # (K, N, D)
-    logits = decode_logits(latent.flatten(0, 1)).view(samples * len(test), *test.shape[1:])
-    log_likelihood = bernoulli_log_likelihood(logits, test.repeat(samples, 1, 1, 1)).view(samples, -1)
-    return float((-log_likelihood.mean(0) + gaussian_kl(mean, log_var)).mean())
+def vae_figures(learner, seed: int) -> dict:
+    figures = learner.likelihood_figures(learner.evaluation_images("test"), None, 100, seed=seed)
+    return {"neg_elbo": figures["neg_elbo"], "iwae_nll_k100": figures["iwae_nll"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vae-seconds", type=float, default=60.0)
-    parser.add_argument("--gan-seconds", type=float, default=90.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gan-seconds", type=float, default=20.0)
+    parser.add_argument("--vae-seconds", type=float, default=10.0)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     args = parser.parse_args()
+    if len(args.seeds) < 2:
+        parser.error("give at least 2 seeds (3 or more for a useful interval)")
     torch.set_num_threads(1)
-    data = load_data("digits", 16)
-    test, real = data.test, data.train[torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))[:1000]]
-    classifier = get_classifier(data)
-    log(f"digits 16x16: {len(data.train)} training and {len(test)} held-out images; classifier held-out accuracy "
-        f"{classifier.test_accuracy:.3f}")
+    arms = {"gymforge_recipe": (gymforge_dcgan, {}), "plain_recipe": (plain_dcgan, {}),
+            "gymforge_textbook": (gymforge_dcgan, TEXTBOOK), "plain_textbook": (plain_dcgan, TEXTBOOK)}
+    gan: dict[str, list[dict]] = {name: [] for name in arms}
+    vae: dict[str, list[dict]] = {"gymforge": [], "plain": []}
+    floor = None
+    for seed in args.seeds:
+        for name, (train, options) in arms.items():
+            learner, cost = train(seed, options, args.gan_seconds)
+            result = {**cost, **gan_figures(learner, seed)}
+            if floor is None:
+                floor = learner.fid_floor("test", 1000)
+            gan[name].append(result)
+            log(f"dcgan seed {seed} {name}: {json.dumps({k: round(v, 4) for k, v in result.items()})}")
+        for name, train in (("gymforge", gymforge_vae), ("plain", plain_vae)):
+            learner, cost = train(seed, args.vae_seconds)
+            result = {**cost, **vae_figures(learner, seed)}
+            vae[name].append(result)
+            log(f"vae seed {seed} {name}: {json.dumps({k: round(v, 4) for k, v in result.items()})}")
 
-    # VAE: gymforge (digits preset) vs the examples' MLP VAE
-    learner = api.build_learner("vae", api.make_config("vae", {"data": "digits", "seed": args.seed}))
-    budget = Budget(args.vae_seconds)
-    while budget.left():
-        learner.train_step()
-    ours_vae = {**budget.spent(), "images_seen": learner.progress,
-                "neg_elbo": learner.likelihood_figures(test, None, 64)["neg_elbo"]}
-    log(f"gymforge vae: {ours_vae}")
-    budget = Budget(args.vae_seconds)
-    model, seen = reference_vae(data.train, budget, args.seed)
-    model.eval()
-    pixels = test[0].numel()
-    reference = {**budget.spent(), "images_seen": seen, "neg_elbo": held_out_neg_elbo(
-        lambda x: model.encode(x.view(-1, pixels)), model.decode_logits, test)}
-    log(f"reference vae (pytorch/examples style): {reference}")
+    def column(runs: list[dict], key: str) -> list[float]:
+        return [run[key] for run in runs]
 
-    # DCGAN: gymforge (digits preset) vs the examples' DCGAN loop
-    gan = api.build_learner("dcgan", api.make_config("dcgan", {"data": "digits", "seed": args.seed}))
-    assert isinstance(gan, DCGAN)
-    budget = Budget(args.gan_seconds)
-    while budget.left():
-        gan.train_step()
-    ours_gan = {**budget.spent(), "images_seen": gan.progress,
-                **sample_figures(classifier, gan.sample_images(1000, args.seed + 1), real)}
-    log(f"gymforge dcgan: {ours_gan}")
-    budget = Budget(args.gan_seconds)
-    generator, seen = reference_dcgan(data.train, budget, args.seed)
-    with torch.no_grad():
-        noise = torch.randn(1000, 64, 1, 1, generator=torch.Generator().manual_seed(args.seed + 1))
-        samples = ((generator(noise) + 1) / 2).clamp(0, 1)
-    reference_gan = {**budget.spent(), "images_seen": seen, **sample_figures(classifier, samples, real)}
-    log(f"reference dcgan (pytorch/examples style): {reference_gan}")
+    def speed_ratio(ours: list[dict], plain: list[dict]) -> float:
+        """Median over seeds of images per CPU second, gymforge over the plain loop."""
+        return round(statistics.median((g["images_seen"] / g["cpu_s"]) / (p["images_seen"] / p["cpu_s"])
+                                       for g, p in zip(ours, plain)), 3)
 
-    def rounded(figures: dict) -> dict:
-        return {key: round(value, 4) if isinstance(value, float) else value for key, value in figures.items()}
-
-    print(json.dumps({
-        "benchmark": "generative", "data": "digits 16x16", "budget": "process CPU seconds, one thread",
-        "vae_seconds": args.vae_seconds, "gan_seconds": args.gan_seconds,
-        "vae": {"gymforge": rounded(ours_vae), "reference": rounded(reference),
-                "neg_elbo_ratio": round(ours_vae["neg_elbo"] / reference["neg_elbo"], 4),
-                "gymforge_better": ours_vae["neg_elbo"] < reference["neg_elbo"]},
-        "dcgan": {"gymforge": rounded(ours_gan), "reference": rounded(reference_gan),
-                  "fid_ratio": round(ours_gan["fid"] / reference_gan["fid"], 4), "fid_samples": 1000},
-    }))
+    overhead = {
+        "dcgan_recipe": {"fid_gymforge_minus_plain": paired(column(gan["gymforge_recipe"], "fid"),
+                                                            column(gan["plain_recipe"], "fid")),
+                         "images_per_cpu_s_gymforge_over_plain": speed_ratio(gan["gymforge_recipe"], gan["plain_recipe"])},
+        "vae": {"neg_elbo_gymforge_minus_plain": paired(column(vae["gymforge"], "neg_elbo"),
+                                                        column(vae["plain"], "neg_elbo")),
+                "images_per_cpu_s_gymforge_over_plain": speed_ratio(vae["gymforge"], vae["plain"])},
+    }
+    recipe = {side: {"fid_recipe_minus_textbook": paired(column(gan[f"{side}_recipe"], "fid"),
+                                                         column(gan[f"{side}_textbook"], "fid")),
+                     "min_class_share_recipe_minus_textbook": paired(
+                         column(gan[f"{side}_recipe"], "min_class_share"),
+                         column(gan[f"{side}_textbook"], "min_class_share"))}
+              for side in ("gymforge", "plain")}
+    log(f"library overhead (same recipe): {json.dumps(overhead)}")
+    log(f"recipe effect (recipe minus textbook): {json.dumps(recipe)}")
+    print(json.dumps({"benchmark": "generative", "data": "digits 16x16", "budget": "process CPU seconds, one thread",
+                      "seeds": args.seeds, "gan_seconds": args.gan_seconds, "vae_seconds": args.vae_seconds,
+                      "fid_samples": 1000, "fid_reference": "180 held-out test images", "fid_floor": round(floor, 3),
+                      "library_overhead": overhead, "recipe_effect": recipe,
+                      "runs": {"dcgan": gan, "vae": vae}}))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from generative.autoencoder import AEConfig, Autoencoder
 from generative.config import GenerativeConfig
 from generative.cyclegan import CycleGAN, CycleGANConfig
 from generative.data import ImageData, load_data
-from generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig
+from generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig, MLPGANConfig
 from generative.metrics import frechet_distance, inception_score, iwae_nll, negative_elbo
 from generative.vae import VAE, VAEConfig
 from generative.wgan_gp import WGANGP, WGANGPConfig, gradient_penalty
@@ -24,6 +24,7 @@ __all__ = [
     "GANConfig",
     "GenerativeConfig",
     "ImageData",
+    "MLPGANConfig",
     "VAEConfig",
     "WGANGPConfig",
     "frechet_distance",

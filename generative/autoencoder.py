@@ -105,8 +105,9 @@ class Autoencoder(GenerativeLearner):
     def decode(self, latent: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return torch.sigmoid(self.model.decode(latent))
 
-    def evaluate(self) -> dict[str, float]:
-        images = self.data.test.to(self.device)
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        """Reconstruction (and denoising) error on the validation split or the held-out test split."""
+        images = self.split_images(split)[0].to(self.device)
         with self.evaluating():
             figures = {"reconstruction_error": reconstruction_error(self.reconstruct(images), images)}
             if self.config.denoise_std > 0:

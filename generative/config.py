@@ -32,7 +32,10 @@ class GenerativeConfig(TrainConfig):
     channels: int = 0
     """Image channels: 1 (grey) or 3 (colour); 0 keeps the dataset's own."""
     holdout_fraction: float = 0.1
-    """Fraction of the images held out for evaluation (the same split for every seed)."""
+    """Fraction of the images held out as the test split (`gymforge evaluate`; the same for every seed); datasets
+    with their own test split (mnist, fashion-mnist, cifar10) keep it."""
+    validation_fraction: float = 0.1
+    """Fraction of the remaining images kept apart for validation (choosing best.pt); no model trains on them."""
     batch_size: int = 128
     """Images per training batch."""
     learning_rate: float = 1e-3
@@ -44,7 +47,8 @@ class GenerativeConfig(TrainConfig):
     noise_std: float = 0.0
     """Augmentation: Gaussian noise of this std added to training inputs (clamped to [0, 1])."""
     eval_samples: int = 1000
-    """Samples drawn (and held-out images used) per evaluation for FID, IS and the classifier figures."""
+    """Samples drawn per evaluation for FID, IS and the classifier figures; they are compared with every image of
+    the evaluated split (validation or test), and the real-vs-real floor uses as many training images."""
     grid_size: int = 64
     """Images per TensorBoard grid."""
 
@@ -55,6 +59,8 @@ class GenerativeConfig(TrainConfig):
         require(self.channels in (0, 1, 3), f"--channels must be 0 (the dataset's own), 1 or 3, got {self.channels}")
         require(0.0 < self.holdout_fraction < 0.5,
                 f"--holdout-fraction must be in (0, 0.5), got {self.holdout_fraction}")
+        require(0.0 < self.validation_fraction < 0.5,
+                f"--validation-fraction must be in (0, 0.5), got {self.validation_fraction}")
         require(self.batch_size > 0, f"--batch-size must be positive, got {self.batch_size}")
         require(self.learning_rate > 0, f"--learning-rate must be positive, got {self.learning_rate}")
         require(self.crop_padding >= 0, f"--crop-padding must be >= 0, got {self.crop_padding}")

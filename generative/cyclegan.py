@@ -94,11 +94,14 @@ class CycleGAN(GenerativeLearner):
         super().__init__(config, device)
         data_b = self.data if config.data_b == config.data else load_data(
             config.data_b, config.image_size, self.image_shape[0], config.holdout_fraction, config.data_root,
-            config.download)
+            config.download, config.validation_fraction)
         self.paired_truth = config.data_b == config.data  # then restyle(a) is the true translation of a
         self.train_b = restyle(data_b.train, config.style_b).to(self.device)
         self.test_b = restyle(data_b.test, config.style_b)
         self.test_b_labels = data_b.test_labels
+        has_validation = data_b.validation is not None
+        self.validation_b = restyle(data_b.validation, config.style_b) if has_validation else self.test_b
+        self.validation_b_labels = data_b.validation_labels if has_validation else data_b.test_labels
         self.batches_b = Batches(len(self.train_b), config.batch_size * distributed.world_size(),  # torchrun: shared
                                  distributed.shared_seed(config.seed) + 10)  # global batches, one share per rank
         width, blocks = config.base_channels, config.residual_blocks
@@ -165,19 +168,22 @@ class CycleGAN(GenerativeLearner):
         pairs = torch.stack([inputs, self.translate_images(inputs).cpu()], dim=1).flatten(0, 1)
         return make_grid(pairs, columns=2 * max(1, round((len(inputs) / 2) ** 0.5)))
 
-    def evaluate(self) -> dict[str, float]:
-        test_a, test_b = self.data.test, self.test_b
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        """Cycle and translation errors on the validation split (choosing best.pt) or the held-out test split."""
+        test_a, _ = self.split_images(split)
+        test_b, labels_b = ((self.validation_b, self.validation_b_labels) if split == "validation"
+                            else (self.test_b, self.test_b_labels))
         a_to_b, b_to_a = self.translate_images(test_a).cpu(), self.translate_images(test_b, "b_to_a").cpu()
         figures = {"cycle_error": 0.5 * (reconstruction_error(self.translate_images(a_to_b, "b_to_a").cpu(), test_a)
                                          + reconstruction_error(self.translate_images(b_to_a).cpu(), test_b))}
         if self.paired_truth:  # the true translation is known: compare with it, both ways
             figures["translation_error"] = 0.5 * (reconstruction_error(a_to_b, restyle(test_a, self.config.style_b))
-                                                  + reconstruction_error(b_to_a, self.data.test))
+                                                  + reconstruction_error(b_to_a, test_a))
             figures["identity_baseline_error"] = reconstruction_error(test_a, test_b)
         classifier = self.classifier
-        if classifier is not None and self.test_b_labels is not None:  # B -> A keeps the digit's class?
+        if classifier is not None and labels_b is not None:  # B -> A keeps the digit's class?
             _, probabilities = classifier.predict(b_to_a)
-            figures["translated_label_accuracy"] = float((probabilities.argmax(1) == self.test_b_labels).float().mean())
+            figures["translated_label_accuracy"] = float((probabilities.argmax(1) == labels_b).float().mean())
         return figures
 
     def state_dict(self) -> dict[str, Any]:

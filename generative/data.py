@@ -35,7 +35,10 @@ class ImageData:
     test_labels: torch.Tensor | None
     num_classes: int
     key: str
-    """Identifies the data and its size, e.g. for the cached classifier."""
+    """Identifies the data, its size, its split and its contents, e.g. for the cached judge classifier."""
+    validation: torch.Tensor | None = None
+    """Images carved out of the training part, seen by no model: checkpoint selection measures on them."""
+    validation_labels: torch.Tensor | None = None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -209,15 +212,29 @@ def to_tensor(images: np.ndarray, size: int, channels: int) -> torch.Tensor:
     return tensor.clamp(0.0, 1.0).contiguous()
 
 
-def split(count: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(SPLIT_SEED).permutation(count)
+def split(count: int, fraction: float, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(count)
     held = max(1, round(count * fraction))
     return np.sort(order[held:]), np.sort(order[:held])
 
 
+def content_digest(*arrays: torch.Tensor | None) -> str:
+    """A short hash of tensors' bytes: two datasets with the same name but other contents get other keys."""
+    digest = hashlib.sha1()
+    for array in arrays:
+        if array is not None:
+            digest.update(np.ascontiguousarray(array.numpy()).tobytes())
+    return digest.hexdigest()[:10]
+
+
 def load_data(data: str, image_size: int, channels: int = 0, holdout_fraction: float = 0.1,
-              root: str | Path = "data", allow_download: bool = False) -> ImageData:
-    """Read `data` (a name, a folder or a frames .npz) into train/held-out tensors at image_size."""
+              root: str | Path = "data", allow_download: bool = False,
+              validation_fraction: float = 0.1) -> ImageData:
+    """Read `data` (a name, a folder or a frames .npz) into train / validation / held-out test tensors.
+
+    The test split is the dataset's own (MNIST, CIFAR-10) or `holdout_fraction` of the images; the validation
+    split is `validation_fraction` of what remains, so the training images are the rest. All three are fixed
+    (the same for every seed)."""
     root = Path(root)
     test = test_labels = None
     num_classes = 0
@@ -247,14 +264,25 @@ def load_data(data: str, image_size: int, channels: int = 0, holdout_fraction: f
         test_labels = labels[test_index] if labels is not None else None
         images = images[train_index]
         labels = labels[train_index] if labels is not None else None
+    validation = validation_labels = None
+    if validation_fraction > 0 and len(images) >= 4:
+        train_index, validation_index = split(len(images), validation_fraction, SPLIT_SEED + 1)
+        validation = images[validation_index]
+        validation_labels = labels[validation_index] if labels is not None else None
+        images = images[train_index]
+        labels = labels[train_index] if labels is not None else None
     train_tensor = to_tensor(images, image_size, channels)
     test_tensor = to_tensor(test, image_size, train_tensor.shape[1])
-    name = data if data in NAMED else Path(data).name
-    digest = "" if data in NAMED else "-" + hashlib.sha1(str(Path(data).resolve()).encode()).hexdigest()[:8]
-    key = f"{name}{digest}-{train_tensor.shape[1]}x{image_size}"
+    validation_tensor = to_tensor(validation, image_size, train_tensor.shape[1]) if validation is not None else None
     as_labels = (lambda a: torch.from_numpy(a)) if labels is not None else (lambda a: None)
-    return ImageData(name, train_tensor, test_tensor, as_labels(labels),
-                     as_labels(test_labels) if test_labels is not None else None, num_classes, key)
+    train_labels = as_labels(labels)
+    name = data if data in NAMED else Path(data).name
+    # the judge classifier is cached under this key: it names the data, its size, and a hash of exactly the
+    # training images and labels it learns from (so another split or other contents never reuse it)
+    key = f"{name}-{train_tensor.shape[1]}x{image_size}-{content_digest(train_tensor, train_labels)}"
+    return ImageData(name, train_tensor, test_tensor, train_labels,
+                     as_labels(test_labels) if test_labels is not None else None, num_classes, key,
+                     validation_tensor, as_labels(validation_labels) if validation_labels is not None else None)
 
 
 def augment(images: torch.Tensor, flip: bool, crop_padding: int, noise_std: float,

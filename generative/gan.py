@@ -19,7 +19,7 @@ from torch import nn
 from generative.config import GenerativeConfig
 from generative.data import augment
 from generative.learner import GenerativeLearner
-from gymforge.errors import require
+from gymforge.errors import ConfigError, require
 from networks import MLP, ConvDecoder, ConvEncoder, init_module, make_optimizer
 
 
@@ -57,6 +57,19 @@ class GANConfig(GenerativeConfig):
         require(0.0 <= self.label_smoothing < 0.5, f"--label-smoothing must be in [0, 0.5), got {self.label_smoothing}")
         require(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "--beta1 and --beta2 must be in [0, 1)")
         require(self.critic_shift >= 0, f"--critic-shift must be >= 0, got {self.critic_shift}")
+
+
+@dataclass
+class MLPGANConfig(GANConfig):
+    """The MLP GAN: an MLP generator and discriminator (with --conditional, both also see the one-hot label)."""
+
+    critic_batch_norm: bool = False
+    """The MLP discriminator has no batch norm; asking for it is refused rather than ignored."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(not self.critic_batch_norm, "gan's MLP discriminator has no batch norm; drop --critic-batch-norm "
+                "(dcgan and cgan have it)")
 
 
 @dataclass
@@ -101,18 +114,21 @@ class ConvCritic(nn.Module):
 
 
 class MLPCritic(nn.Module):
-    """Flattened image -> one score through LeakyReLU 0.2 hidden layers."""
+    """Flattened image (and the one-hot label, when conditional) -> one score through LeakyReLU 0.2 layers."""
 
-    def __init__(self, image_shape: tuple[int, int, int], width: int) -> None:
+    def __init__(self, image_shape: tuple[int, int, int], width: int, num_classes: int = 0) -> None:
         super().__init__()
         pixels = image_shape[0] * image_shape[1] * image_shape[2]
-        self.body = leaky_relu_slope(MLP(pixels, (2 * width, width), 1, activation="leaky_relu"))
+        self.body = leaky_relu_slope(MLP(pixels + num_classes, (2 * width, width), 1, activation="leaky_relu"))
 
     def forward(self, images: torch.Tensor, one_hot: torch.Tensor | None = None) -> torch.Tensor:
-        return self.body(images.flatten(1)).squeeze(1)
+        inputs = images.flatten(1) if one_hot is None else torch.cat([images.flatten(1), one_hot], dim=1)
+        return self.body(inputs).squeeze(1)
 
 
 class MLPGenerator(nn.Module):
+    """(B, latent_dim [+ classes]) -> (B, C, H, W) in [-1, 1]; the caller appends the one-hot label."""
+
     def __init__(self, latent_dim: int, image_shape: tuple[int, int, int], width: int) -> None:
         super().__init__()
         self.image_shape = image_shape
@@ -143,7 +159,8 @@ class AdversarialLearner(GenerativeLearner):
         config, shape = self.config, self.image_shape
         if self.network_architecture() == "dense":
             width = 8 * config.base_channels
-            generator, critic = MLPGenerator(config.latent_dim, shape, width), MLPCritic(shape, width)
+            generator = MLPGenerator(config.latent_dim + self.num_classes, shape, width)
+            critic = MLPCritic(shape, width, self.num_classes)
         else:
             generator = ConvDecoder.dcgan(config.latent_dim + self.num_classes, shape, config.base_channels)
             critic = ConvCritic(shape, self.num_classes, config.base_channels, config.critic_batch_norm)
@@ -214,8 +231,9 @@ class AdversarialLearner(GenerativeLearner):
                 "train/d_real": torch.sigmoid(real_logits).mean().item(),
                 "train/d_fake": torch.sigmoid(fake_logits).mean().item()}
 
-    def evaluate(self) -> dict[str, float]:
-        return self.generator_figures()
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        """Sample figures against the validation split (fixed samples, choosing best.pt) or the test split."""
+        return self.generator_figures(split)
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "noise_rng": self.noise.get_state(), "shift_rng": self.shift_generator.get_state()}
@@ -232,6 +250,12 @@ class GAN(AdversarialLearner):
 
     name: ClassVar[str] = "gan"
     architecture: ClassVar[str] = "dense"
+
+    def __init__(self, config: GANConfig, device: torch.device | None = None) -> None:
+        if config.critic_batch_norm and not isinstance(config, MLPGANConfig):
+            raise ConfigError("gan's MLP discriminator has no batch norm; build it with MLPGANConfig or "
+                              "critic_batch_norm=False")
+        super().__init__(config, device)
 
 
 class DCGAN(AdversarialLearner):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,7 +28,13 @@ from generative.metrics import sample_figures
 from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
 
-EVAL_SEED_OFFSET = 7_777  # evaluation draws the same latents every time, so curves compare like with like
+EVAL_SEED_OFFSET = 7_777  # validation draws the same latents every time, so curves compare like with like
+SPLITS = ("validation", "test")
+
+
+def check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise UserError(f"evaluate's split must be validation or test, got {split!r}")
 
 
 class GenerativeLearner:
@@ -44,7 +51,7 @@ class GenerativeLearner:
         self.config = config
         self.device = device or torch.device("cpu")
         self.data = load_data(config.data, config.image_size, config.channels, config.holdout_fraction,
-                              config.data_root, config.download)
+                              config.data_root, config.download, config.validation_fraction)
         if self.conditional and not self.data.labelled:
             raise ConfigError(f"{self.name} is conditional and needs labelled images, but {config.data} has no "
                               "labels; use an image folder with one sub-folder per class, or a named dataset")
@@ -59,6 +66,7 @@ class GenerativeLearner:
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self._classifier: Classifier | None | bool = False
+        self._floors: dict[tuple[str, int], float] = {}
 
     @property
     def conditional(self) -> bool:
@@ -133,13 +141,25 @@ class GenerativeLearner:
         labels = torch.arange(n) % self.num_classes if label is None else torch.full((n,), label)
         return labels.to(self.device)
 
-    def sample_images(self, n: int, seed: int, label: int | None = None) -> torch.Tensor:
-        """n samples (n, C, H, W) in [0, 1]; the same seed gives the same images."""
+    def prior_labels(self, n: int, seed: int) -> torch.Tensor | None:
+        """n labels drawn at random from the training split's class frequencies (None when unconditional):
+        evaluation asks for classes as often as the data has them, so coverage is not given away by cycling."""
+        if not self.conditional:
+            return None
+        prior = torch.bincount(self.data.train_labels, minlength=self.num_classes).double()
+        generator = torch.Generator().manual_seed(seed + 1)
+        return torch.multinomial(prior / prior.sum(), n, replacement=True, generator=generator).to(self.device)
+
+    def sample_images(self, n: int, seed: int, label: int | None = None,
+                      labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n samples (n, C, H, W) in [0, 1]; the same seed gives the same images. A conditional model draws
+        class `label`, else the given `labels` (n,), else the classes in turn."""
         if not self.has_prior:
             raise UserError(f"{self.name} has no prior to sample from; use --reconstruct or --interpolate")
         generator = torch.Generator().manual_seed(seed)
         latent = torch.randn(n, self.latent_dim, generator=generator).to(self.device)
-        labels = self.sample_labels(n, label)
+        if labels is None or not self.conditional:
+            labels = self.sample_labels(n, label)
         with self.evaluating():
             return torch.cat([self.decode(z, None if labels is None else y) for z, y in
                               zip(latent.split(500), labels.split(500) if labels is not None else [None] * n)])
@@ -190,18 +210,53 @@ class GenerativeLearner:
 
     # ---- evaluation and media -----------------------------------------------------------------------
     def eval_seed(self) -> int:
+        """The fixed sample stream of validation (and of the TensorBoard grids): the same latents every time."""
         return self.config.seed + EVAL_SEED_OFFSET
 
-    def generator_figures(self) -> dict[str, float]:
-        """FID / IS / confidence / class coverage of eval_samples samples, when a classifier exists."""
+    def split_seed(self, split: str) -> int:
+        """Validation: the fixed stream, so best.pt compares like with like. Test: a fresh seed per call, so the
+        reported figures come from samples that chose nothing."""
+        check_split(split)
+        return self.eval_seed() if split == "validation" else int.from_bytes(os.urandom(6), "little")
+
+    def split_images(self, split: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The real images (and labels) a split evaluates on: the validation split or the held-out test split,
+        neither of which any generator or the judge classifier trains on."""
+        check_split(split)
+        if split == "validation" and self.data.validation is not None:
+            return self.data.validation, self.data.validation_labels
+        return self.data.test, self.data.test_labels
+
+    def fid_floor(self, split: str, count: int) -> float:
+        """FID of `count` real training images against the split's images: what a generator that reproduced
+        the training data would score at this sample count (the real-vs-real floor)."""
+        key = (split, count)
+        if key not in self._floors:
+            reference, _ = self.split_images(split)
+            generator = torch.Generator().manual_seed(0)
+            train = self.data.train
+            index = (torch.randperm(len(train), generator=generator)[:count] if count <= len(train)
+                     else torch.randint(len(train), (count,), generator=generator))
+            self._floors[key] = sample_figures(self.classifier, train[index], reference)["fid"]
+        return self._floors[key]
+
+    def generator_figures(self, split: str = "validation") -> dict[str, float]:
+        """FID (with its real-vs-real floor), IS, confidence and class coverage of eval_samples samples against
+        the split's real images, judged by the classifier trained on the training split only; conditional models
+        draw their labels from the class prior and also report how often the judge agrees with them."""
         classifier = self.classifier
         if classifier is None or not self.has_prior:
             return {}
         count = self.config.eval_samples
-        samples = self.sample_images(count, self.eval_seed())
-        generator = torch.Generator().manual_seed(0)
-        real = self.data.train[torch.randperm(len(self.data.train), generator=generator)[:count]]
-        return sample_figures(classifier, samples.cpu(), real)
+        seed = self.split_seed(split)
+        labels = self.prior_labels(count, seed)
+        samples = self.sample_images(count, seed, labels=labels)
+        reference, _ = self.split_images(split)
+        figures = sample_figures(classifier, samples.cpu(), reference.cpu(),
+                                 labels.cpu() if labels is not None else None)
+        figures["fid_floor"] = self.fid_floor(split, count)
+        figures["judge_test_accuracy"] = classifier.test_accuracy
+        return figures
 
     def log_media(self, logger: Any, step: int) -> None:
         """Sample grids and reconstructions at every evaluation."""

@@ -79,9 +79,15 @@ def class_figures(probabilities: torch.Tensor) -> dict[str, float]:
             "min_class_share": float(counts.min() / counts.sum())}
 
 
-def sample_figures(classifier: torch.nn.Module, samples: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
-    """FID against `real`, IS, confidence and class coverage of `samples` (all in [0, 1]), with the counts."""
+def sample_figures(classifier: torch.nn.Module, samples: torch.Tensor, real: torch.Tensor,
+                   requested_labels: torch.Tensor | None = None) -> dict[str, float]:
+    """FID against `real`, IS, confidence and class coverage of `samples` (all in [0, 1]), with the counts;
+    with `requested_labels` (the classes a conditional model was asked for), the conditional accuracy: how
+    often the classifier's verdict is the requested class."""
     real_features, _ = classifier.predict(real)
     features, probabilities = classifier.predict(samples)
-    return {"fid": frechet_distance(features, real_features), "inception_score": inception_score(probabilities),
-            **class_figures(probabilities), "fid_samples": float(len(samples)), "fid_real": float(len(real))}
+    figures = {"fid": frechet_distance(features, real_features), "inception_score": inception_score(probabilities),
+               **class_figures(probabilities), "fid_samples": float(len(samples)), "fid_reference": float(len(real))}
+    if requested_labels is not None:
+        figures["conditional_accuracy"] = float((probabilities.argmax(1) == requested_labels).float().mean())
+    return figures

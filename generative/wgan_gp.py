@@ -46,6 +46,10 @@ class WGANGPConfig(GANConfig):
         require(not self.critic_batch_norm, "wgan-gp's critic has no batch norm (the penalty is per sample); "
                 "drop --critic-batch-norm")
         require(not self.conditional, "wgan-gp here is unconditional; use cgan for a conditional GAN")
+        # options of the GAN loss that the Wasserstein loop does not use: refused, never silently ignored
+        require(self.label_smoothing == 0, "wgan-gp has no real/fake targets to smooth; drop --label-smoothing")
+        require(self.critic_shift == 0, "wgan-gp does not shift images for its critic (the penalty's interpolates "
+                "would need the same shifts); drop --critic-shift")
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,

@@ -57,7 +57,7 @@ ALGORITHMS: dict[str, Algorithm] = {
                   "autoencoder, dense or convolutional, optionally denoising", "generative"),
         Algorithm("vae", "generative.vae", "VAE", "VAEConfig",
                   "variational autoencoder: convolutional, beta weight, conditional on labels", "generative"),
-        Algorithm("gan", "generative.gan", "GAN", "GANConfig", "GAN with MLP generator and discriminator",
+        Algorithm("gan", "generative.gan", "GAN", "MLPGANConfig", "GAN with MLP generator and discriminator",
                   "generative"),
         Algorithm("dcgan", "generative.gan", "DCGAN", "GANConfig", "deep convolutional GAN", "generative"),
         Algorithm("cgan", "generative.gan", "ConditionalGAN", "ConditionalGANConfig",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -85,7 +86,14 @@ class Run:
         return self.path / CHECKPOINTS
 
     def checkpoint(self, which: str = "last") -> Path:
-        return self.checkpoints / f"{which}.pt"
+        """checkpoints/WHICH.pt; `step-N` also finds the zero-padded step-00000000N.pt the Trainer writes."""
+        path = self.checkpoints / f"{which}.pt"
+        match = re.fullmatch(r"step-0*(\d+)", which)
+        if not path.is_file() and match:
+            padded = self.checkpoints / f"step-{int(match.group(1)):09d}.pt"
+            if padded.is_file():
+                return padded
+        return path
 
     def read_summary(self) -> dict[str, Any]:
         try:

@@ -16,8 +16,8 @@ def runs(tmp_path_factory, classifier_cache):
     logdir = tmp_path_factory.mktemp("runs")
     assert main(["train", "vae", "--data", "digits", "--steps", "6000", "--eval-every", "3000",
                  "--eval-samples", "200", "--conditional", "--logdir", str(logdir), "--name", "v"]) == 0
-    assert main(["train", "dcgan", "--data", "digits", "--steps", "256", "--base-channels", "8",
-                 "--logdir", str(logdir), "--name", "g", "--eval-samples", "50"]) == 0
+    assert main(["train", "dcgan", "--data", "digits", "--steps", "256", "--base-channels", "8", "--keep-every",
+                 "128", "--logdir", str(logdir), "--name", "g", "--eval-samples", "50"]) == 0
     assert main(["train", "qlearning", "--env", "FrozenLake-v1", "--steps", "500", "--logdir", str(logdir),
                  "--name", "q"]) == 0
     return logdir
@@ -29,18 +29,72 @@ def test_sampling_a_saved_run_reproduces_the_grid_for_the_same_seed(runs, tmp_pa
         assert main(["sample", str(runs / "v"), "--n", "16", "--seed", seed, "--out", str(path)]) == 0
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert paths[0].read_bytes() != paths[2].read_bytes()
-    for flags in (["--label", "3"], ["--interpolate"], ["--reconstruct"]):
-        out = tmp_path / "x.png"
-        assert main(["sample", str(runs / "v"), *flags, "--out", str(out)]) == 0
-        assert out.stat().st_size > 100
     assert list((runs / "v" / "samples").glob("*.png"))
+
+
+def read_grid(path, size=16, padding=1, scale=4):
+    """A PNG grid written by `gymforge sample` cut back into its (N, 1, size, size) images in [0, 1]."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    grid = torch.from_numpy(np.asarray(Image.open(path))[..., 0].astype(np.float32) / 255)[::scale, ::scale]
+    rows, columns = (grid.shape[0] - padding) // (size + padding), (grid.shape[1] - padding) // (size + padding)
+    return torch.stack([grid[padding + r * (size + padding):][:size, padding + c * (size + padding):][:, :size]
+                        for r in range(rows) for c in range(columns)]).unsqueeze(1)
+
+
+def test_sample_flags_draw_what_they_name(runs, tmp_path):
+    """--label K draws class K from the model, --interpolate walks between two endpoints, --reconstruct pairs
+    inputs with their reconstructions: each PNG is compared with what the model itself gives."""
+    import torch
+
+    from gymforge.api import load_learner
+
+    learner = load_learner(runs / "v")
+    for flags in (["--label", "3"], ["--label", "8"], ["--interpolate"], ["--reconstruct"]):
+        out = tmp_path / "x.png"
+        assert main(["sample", str(runs / "v"), *flags, "--n", "16", "--seed", "5", "--out", str(out)]) == 0
+        images = read_grid(out)
+        if flags[0] == "--label":
+            images = images[:16]
+            expected = learner.sample_images(16, 5, label=int(flags[1]))
+            other = learner.sample_images(16, 5, label=(int(flags[1]) + 1) % 10)
+            assert (images - other).abs().mean() > 0.005  # another class gives other images for the same latents
+        elif flags[0] == "--interpolate":
+            expected = learner.interpolation_images(16, 5)
+            start, end = torch.randn(2, 2, learner.latent_dim, generator=torch.Generator().manual_seed(5))
+            labels = learner.sample_labels(2, None)
+            with learner.evaluating():  # the two endpoints of each row decode to its first and last image
+                assert torch.allclose(expected[[0, 8]], learner.decode(start, labels), atol=1e-5)
+                assert torch.allclose(expected[[7, 15]], learner.decode(end, labels), atol=1e-5)
+        else:
+            expected = learner.reconstruction_pairs(16, 5)
+            held_out, _ = learner.held_out(8, 5)
+            assert torch.allclose(expected[0::2], held_out)
+        assert torch.allclose(images[:len(expected)], expected, atol=1 / 255 + 1e-6), flags  # the rest is padding
+
+
+def test_a_conditional_mlp_gan_trains_and_samples_a_label(tmp_path):
+    """`gymforge train gan --conditional` once crashed with a traceback (the generator had no room for the label)."""
+    assert main(["train", "gan", "--conditional", "--steps", "256", "--eval-samples", "50", "--logdir",
+                 str(tmp_path), "--name", "c"]) == 0
+    assert main(["sample", str(tmp_path / "c"), "--label", "4", "--out", str(tmp_path / "four.png")]) == 0
+
+
+def test_a_zero_padded_step_checkpoint_is_found_by_its_step(runs, capsys):
+    """The Trainer writes step-000000128.pt; the documented --checkpoint step-128 must find it."""
+    assert (runs / "g" / "checkpoints" / "step-000000128.pt").is_file()
+    for name in ("step-128", "step-000000128"):
+        assert main(["evaluate", str(runs / "g"), "--checkpoint", name, "--json"]) == 0
+    assert main(["evaluate", str(runs / "g"), "--checkpoint", "step-100"]) == 2
 
 
 def test_evaluate_json_prints_the_vae_figures(runs, capsys):
     assert main(["evaluate", str(runs / "v"), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    for key in ("neg_elbo", "iwae_nll", "fid", "inception_score", "mean_confidence", "min_class_share",
-                "fid_samples"):
+    for key in ("neg_elbo", "iwae_nll", "neg_elbo_mc_stderr", "iwae_samples", "fid", "fid_floor", "fid_reference",
+                "inception_score", "mean_confidence", "min_class_share", "conditional_accuracy", "fid_samples"):
         assert key in figures
     assert figures["iwae_nll"] <= figures["neg_elbo"]
 
@@ -67,9 +121,13 @@ def test_evaluate_refuses_episodes_on_a_generative_run(runs, capsys):
 
 def test_a_user_mistake_in_a_real_process_is_one_line(runs):
     assert_one_line_error(gymforge("sample", str(runs / "g"), "--label", "1"), "needs a conditional model")
+    assert_one_line_error(gymforge("train", "wgan-gp", "--critic-shift", "2"), "drop --critic-shift")
 
 
 @pytest.mark.parametrize("args, fragments", [
+    (["train", "gan", "--critic-batch-norm"], ["no batch norm", "--critic-batch-norm"]),
+    (["train", "wgan-gp", "--critic-shift", "2"], ["--critic-shift"]),
+    (["train", "wgan-gp", "--label-smoothing", "0.1"], ["--label-smoothing"]),
     (["train", "vae", "--data", "nowhere/at/all"], ["not a folder of images"]),
     (["train", "vae", "--image-size", "10"], ["--image-size must be a multiple of 4"]),
     (["train", "cgan", "--data", "EMPTY"], ["holds no images"]),

@@ -15,7 +15,8 @@ from gymforge.errors import ConfigError
 
 def test_digits_are_bundled_labelled_and_split_the_same_way_every_time():
     data = load_data("digits", 16)
-    assert data.train.shape == (1617, 1, 16, 16) and data.test.shape == (180, 1, 16, 16)
+    assert data.train.shape == (1455, 1, 16, 16) and data.test.shape == (180, 1, 16, 16)
+    assert data.validation.shape == (162, 1, 16, 16) and len(data.validation_labels) == 162
     assert data.num_classes == 10 and set(data.train_labels.tolist()) == set(range(10))
     assert 0.0 <= float(data.train.min()) and float(data.train.max()) <= 1.0
     again = load_data("digits", 8)
@@ -42,8 +43,9 @@ def test_idx_files_in_torchvision_layout_are_read(tmp_path, name, folder):
     write_idx(raw / "t10k-images-idx3-ubyte.gz", test)
     write_idx(raw / "t10k-labels-idx1-ubyte.gz", np.arange(12) % 10)
     data = load_data(name, 28, root=tmp_path)
-    assert data.train.shape == (30, 1, 28, 28) and data.test.shape == (12, 1, 28, 28)  # the official test split
-    assert torch.allclose(data.train[3, 0] * 255, torch.from_numpy(train[3]).float(), atol=1e-3)
+    assert data.test.shape == (12, 1, 28, 28)  # the official test split; validation comes out of train
+    assert data.train.shape == (27, 1, 28, 28) and data.validation.shape == (3, 1, 28, 28)
+    assert any(torch.allclose(image[0] * 255, torch.from_numpy(train[3]).float(), atol=1e-3) for image in data.train)
     assert data.test_labels.tolist() == (np.arange(12) % 10).tolist()
 
 
@@ -71,10 +73,13 @@ def test_cifar10_binary_batches_are_read_channel_planes_and_all(tmp_path):
         records.tofile(folder / name)
         images[name] = (pixels, labels)
     data = load_data("cifar10", 32, root=tmp_path)
-    assert data.train.shape == (7, 3, 32, 32) and data.test.shape == (2, 3, 32, 32)
+    assert len(data.train) + len(data.validation) == 7 and data.test.shape == (2, 3, 32, 32)
     pixels, labels = images["data_batch_2.bin"]
-    assert torch.allclose(data.train[4] * 255, torch.from_numpy(pixels[0]).float(), atol=1e-3)  # R, G, B planes
-    assert data.train_labels[4] == labels[0]
+    everything = torch.cat([data.train, data.validation])
+    everything_labels = torch.cat([data.train_labels, data.validation_labels])
+    match = [k for k, image in enumerate(everything)
+             if torch.allclose(image * 255, torch.from_numpy(pixels[0]).float(), atol=1e-3)]  # R, G, B planes
+    assert len(match) == 1 and everything_labels[match[0]] == labels[0]
 
 
 def test_image_folder_with_class_subfolders(tmp_path):
@@ -84,7 +89,7 @@ def test_image_folder_with_class_subfolders(tmp_path):
             Image.fromarray(np.full((20, 20), 40 * index, np.uint8)).save(tmp_path / label / f"{index}.png")
     data = load_data(str(tmp_path), 16, holdout_fraction=0.2)
     assert data.image_shape == (1, 16, 16) and data.num_classes == 2  # grey images stay one channel
-    assert len(data.train) + len(data.test) == 10 and data.labelled
+    assert len(data.train) + len(data.validation) + len(data.test) == 10 and data.labelled
 
 
 def test_empty_and_unreadable_folders_give_one_clear_error(tmp_path):
@@ -101,7 +106,7 @@ def test_frames_npz_from_envs(tmp_path):
     frames = np.random.default_rng(2).integers(0, 256, (40, 10, 10, 3), dtype=np.uint8)
     path = save_frames(tmp_path / "frames.npz", frames, env="gymforge/Catch-v0")
     data = load_data(str(path), 8)
-    assert data.image_shape == (3, 8, 8) and len(data.train) + len(data.test) == 40
+    assert data.image_shape == (3, 8, 8) and len(data.train) + len(data.validation) + len(data.test) == 40
     assert not data.labelled
 
 

@@ -5,9 +5,16 @@ import copy
 import pytest
 import torch
 
-from generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig
+from generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig, MLPGANConfig
 from generative.vae import VAE, VAEConfig
 from gymforge.errors import ConfigError, UserError
+
+
+def own_versus_others(outputs, inputs):
+    """Mean distance of output k to input k over the mean distance to the other inputs (1: no relation)."""
+    distances = torch.cdist(outputs.flatten(1), inputs.flatten(1))  # (N, N)
+    own = distances.diagonal().mean()
+    return float(own / ((distances.sum() - distances.diagonal().sum()) / (len(inputs) * (len(inputs) - 1))))
 
 
 def mean_of(learner, key, steps):
@@ -39,7 +46,7 @@ def test_vae_state_round_trip_gives_identical_samples_and_continues_the_same_bat
     assert torch.equal(learner.batches.next_indices(), copy.batches.next_indices())
 
 
-@pytest.mark.parametrize("learner_class, config_class", [(GAN, GANConfig), (DCGAN, GANConfig),
+@pytest.mark.parametrize("learner_class, config_class", [(GAN, MLPGANConfig), (DCGAN, GANConfig),
                                                          (ConditionalGAN, ConditionalGANConfig)])
 def test_gan_discriminator_learns_to_tell_real_from_fake(learner_class, config_class):
     torch.manual_seed(0)
@@ -82,7 +89,7 @@ def test_autoencoder_reconstruction_error_falls(architecture, denoise):
     torch.manual_seed(0)
     learner = Autoencoder(AEConfig(architecture=architecture, denoise_std=denoise, batch_size=64))
     before = learner.evaluate()
-    for _ in range(60):
+    for _ in range(150):
         learner.train_step()
     after = learner.evaluate()
     assert after["reconstruction_error"] < 0.7 * before["reconstruction_error"]
@@ -90,12 +97,18 @@ def test_autoencoder_reconstruction_error_falls(architecture, denoise):
         assert after["denoising_error"] < after["noisy_input_error"]  # it removes noise it never saw
     grid = learner.sample_grid(8, seed=0, reconstruct=True)
     assert (grid == learner.sample_grid(8, seed=0, reconstruct=True)).all()
-    assert learner.sample_grid(16, seed=0, interpolate=True).shape[1] > learner.sample_grid(8, 0, reconstruct=True).shape[1] // 2
+    # each reconstruction is nearer its own input than the other inputs are (an untrained net's are not)
+    pairs = learner.reconstruction_pairs(16, seed=0)
+    assert own_versus_others(pairs[1::2], pairs[0::2]) < 0.7
+    # a walk between two held-out images' codes starts and ends at (the reconstructions of) those images
+    walk = learner.interpolation_images(32, seed=0).view(4, 8, -1)  # 4 rows of 8
+    images, _ = learner.held_out(8, seed=0)
+    assert own_versus_others(torch.cat([walk[:, 0], walk[:, -1]]), images) < 0.7
     with pytest.raises(UserError, match="no prior"):
         learner.sample_grid(8, seed=0)
 
 
-@pytest.mark.parametrize("learner_class, options", [(DCGAN, {"critic_shift": 2}), (GAN, {})])
+@pytest.mark.parametrize("learner_class, options", [(DCGAN, {"critic_shift": 2}), (GAN, {"critic_batch_norm": False})])
 def test_gan_resumed_from_its_state_continues_exactly_like_the_uninterrupted_run(learner_class, options):
     """The latent-noise and shift streams travel in the checkpoint (they once restarted from the seed)."""
     config = GANConfig(batch_size=16, base_channels=8, **options)
@@ -118,3 +131,38 @@ def test_critic_shift_moves_real_and_generated_images_alike_and_passes_gradients
     assert torch.equal(DCGAN(GANConfig(batch_size=16, base_channels=8)).critic_view(images), images)
     with pytest.raises(ConfigError, match="--critic-shift"):
         GANConfig(critic_shift=-1)
+
+
+def test_conditional_mlp_gan_feeds_the_label_to_both_networks():
+    """`gan --conditional` once crashed: the MLP generator had no inputs for the label."""
+    learner = GAN(MLPGANConfig(batch_size=32, base_channels=8, conditional=True))
+    metrics = learner.train_step()
+    assert metrics["train/d_real"] > 0
+    latent = torch.randn(1, learner.latent_dim).repeat(10, 1)  # one latent, every class
+    with learner.evaluating():
+        images = learner.decode(latent, torch.arange(10))
+    assert (images[1:] - images[:1]).abs().amax() > 1e-6  # the label changes the image (N(0, 0.02) init: small)
+    assert learner.critic.body.input_dim == 16 * 16 + 10
+    image = torch.rand(1, 1, 16, 16).repeat(2, 1, 1, 1)
+    one_hot = torch.eye(10)[[2, 7]]
+    scores = learner.critic(image, one_hot)
+    assert scores[0] != scores[1]  # the discriminator sees the label too
+    assert learner.sample_images(4, seed=0, label=3).shape == (4, 1, 16, 16)
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda: MLPGANConfig(critic_batch_norm=True), "--critic-batch-norm"),
+    (lambda: GAN(GANConfig(base_channels=8)), "no batch norm"),
+])
+def test_gan_refuses_batch_norm_its_discriminator_does_not_have(make, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        make()
+
+
+@pytest.mark.parametrize("options, fragment", [({"critic_shift": 2}, "--critic-shift"),
+                                               ({"label_smoothing": 0.1}, "--label-smoothing")])
+def test_wgan_gp_refuses_gan_options_it_would_ignore(options, fragment):
+    from generative.wgan_gp import WGANGPConfig
+
+    with pytest.raises(ConfigError, match=fragment):
+        WGANGPConfig(**options)

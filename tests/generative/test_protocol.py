@@ -1,0 +1,123 @@
+"""The evaluation protocol: a likelihood that is one, FID and judge figures on images no model trained on,
+honest conditional figures, and selection (validation) apart from reporting (test)."""
+
+import math
+
+import pytest
+import torch
+
+from generative.data import load_data
+from generative.gan import DCGAN, GANConfig
+from generative.metrics import sample_figures
+from generative.vae import VAE, VAEConfig, discretized_logistic_log_likelihood, quantize
+
+
+@pytest.fixture(scope="module")
+def trained_vae():
+    torch.manual_seed(0)
+    learner = VAE(VAEConfig(batch_size=128, learning_rate=2e-3, iwae_samples=200))
+    untrained = learner.evaluate("test")
+    for _ in range(150):
+        learner.train_step()
+    return learner, untrained
+
+
+def test_the_splits_are_disjoint_and_fixed():
+    data = load_data("digits", 8)
+    rows = {name: {tuple(image.flatten().tolist()) for image in images}
+            for name, images in (("train", data.train), ("validation", data.validation), ("test", data.test))}
+    assert len(data.train) + len(data.validation) + len(data.test) == 1797
+    assert len(data.validation) >= 150 and len(data.test) == 180
+    # the digits set holds a few exact duplicates, so compare by count rather than demand empty overlaps
+    assert len(rows["validation"] & rows["train"]) <= 3 and len(rows["test"] & rows["train"]) <= 3
+    assert torch.equal(load_data("digits", 8).validation, data.validation)
+
+
+def test_binarized_vae_reports_a_held_out_likelihood_bound_in_nats(trained_vae):
+    learner, untrained = trained_vae
+    figures = learner.evaluate("test")
+    held_out = learner.evaluation_images("test")
+    assert set(torch.unique(held_out).tolist()) == {0.0, 1.0}  # binarized ...
+    assert torch.equal(held_out, learner.evaluation_images("test"))  # ... once, with a fixed seed
+    assert figures["iwae_samples"] == 200 and figures["likelihood_images"] == len(learner.data.test)
+    assert figures["iwae_nll"] <= figures["neg_elbo"], figures
+    # an untrained decoder pays about ln 2 per pixel (177 nats at 16x16); 150 batches learn far better
+    assert untrained["neg_elbo"] > 150 and figures["neg_elbo"] < untrained["neg_elbo"] - 40, (figures, untrained)
+    # fresh draws on every test evaluation: two runs agree within their stated Monte Carlo error
+    again = learner.evaluate("test")
+    for key in ("neg_elbo", "iwae_nll"):
+        error = math.hypot(figures[f"{key}_mc_stderr"], again[f"{key}_mc_stderr"])
+        assert 0 < error < 0.5 and abs(figures[key] - again[key]) <= 4 * error, (key, figures, again)
+        assert figures[key] != again[key]
+
+
+def test_training_batches_are_binarized_afresh_each_time():
+    learner = VAE(VAEConfig(batch_size=16))
+    images = learner.train_images[:16]
+    first = learner.likelihood_targets(images, learner.binarize_generator)
+    second = learner.likelihood_targets(images, learner.binarize_generator)
+    assert set(torch.unique(first).tolist()) == {0.0, 1.0} and not torch.equal(first, second)
+    # the binarization is unbiased: its mean over many draws is the grey level
+    draws = torch.stack([learner.likelihood_targets(images, learner.binarize_generator) for _ in range(400)])
+    assert torch.allclose(draws.mean(0), images, atol=0.1)
+
+
+def test_discretized_logistic_is_a_distribution_over_the_256_levels():
+    levels = torch.arange(256.0).view(256, 1, 1, 1) / 255  # every value one pixel can take
+    for mean_logit, log_scale in ((0.0, -3.0), (2.5, -5.0), (-1.0, 0.5), (0.3, -7.5)):
+        output = torch.tensor([mean_logit, log_scale]).view(1, 2, 1, 1).expand(256, -1, -1, -1)
+        total = discretized_logistic_log_likelihood(output, levels).exp().sum()
+        assert abs(float(total) - 1.0) < 1e-3, (mean_logit, log_scale, float(total))
+    assert torch.equal(quantize(torch.tensor([0.0, 0.5, 1.0])), torch.tensor([0.0, 128 / 255, 1.0]))
+
+
+def test_logistic_vae_reports_bits_per_dimension_under_its_own_name():
+    learner = VAE(VAEConfig(batch_size=64, likelihood="logistic", iwae_samples=20, eval_samples=50))
+    for _ in range(5):
+        learner.train_step()
+    figures = learner.evaluate("validation")
+    assert learner.score_key == "neg_elbo_bpd_logistic" and "neg_elbo" not in figures
+    assert figures["iwae_bpd_logistic"] <= figures["neg_elbo_bpd_logistic"] < 9.0, figures  # < 8 bits + slack
+    assert learner.decode(torch.zeros(2, learner.latent_dim)).shape == (2, 1, 16, 16)
+
+
+def test_copies_of_training_images_do_not_score_better_than_unseen_real_images():
+    """A generator that memorised its training set must not beat real images nobody trained on. Both sets are
+    1000 draws (with replacement) from 162 images, so they have the same sample count and unique images."""
+    learner = DCGAN(GANConfig(base_channels=8))
+    classifier = learner.classifier
+    reference, _ = learner.split_images("test")
+    unseen = learner.data.validation
+    generator = torch.Generator().manual_seed(0)
+    seen = learner.data.train[torch.randperm(len(learner.data.train), generator=generator)[:len(unseen)]]
+    draws = torch.randint(len(unseen), (1000,), generator=generator)
+    copies = sample_figures(classifier, seen[draws], reference)["fid"]
+    real = sample_figures(classifier, unseen[draws], reference)["fid"]
+    assert copies >= real - 1.0, (copies, real)
+    # the floor beside every FID is the training images' own score at the sample count
+    figures = learner.evaluate("test")
+    assert figures["fid_floor"] == learner.fid_floor("test", 1000) and figures["fid_reference"] == len(reference)
+
+
+def test_validation_repeats_its_samples_and_test_draws_fresh_ones_on_other_images():
+    learner = DCGAN(GANConfig(base_channels=8, eval_samples=200))
+    learner.train_step()
+    one, two = learner.evaluate("validation"), learner.evaluate("validation")
+    assert one == two and one["fid_reference"] == len(learner.data.validation)
+    test_one, test_two = learner.evaluate("test"), learner.evaluate("test")
+    assert test_one["fid"] != test_two["fid"] and test_one["fid_reference"] == len(learner.data.test)
+    with pytest.raises(Exception, match="validation or test"):
+        learner.evaluate("train")
+
+
+def test_conditional_labels_come_from_the_class_prior_and_accuracy_is_reported():
+    from generative.gan import ConditionalGAN, ConditionalGANConfig
+
+    learner = ConditionalGAN(ConditionalGANConfig(base_channels=8, eval_samples=300))
+    labels = learner.prior_labels(20_000, seed=1)
+    prior = torch.bincount(learner.data.train_labels, minlength=10).double() / len(learner.data.train_labels)
+    assert torch.allclose(torch.bincount(labels, minlength=10).double() / len(labels), prior, atol=0.01)
+    assert not torch.equal(labels[:20], torch.arange(20) % 10)  # drawn, not cycled
+    figures = learner.evaluate("validation")
+    # an untrained generator ignores its labels: the judge agrees with the request about as often as chance
+    assert 0.0 <= figures["conditional_accuracy"] < 0.35, figures
