@@ -51,10 +51,10 @@ def test_transformer_memory_remembers_the_tmaze_cue():
 def test_lstm_balances_cartpole_without_velocities_and_an_mlp_cannot():
     """At least 2 of 3 seeds of the LSTM preset end at a mean return >= 400 over 50 test episodes (one seed
     ended at 383 on another machine: one run is no test), and the MLP, blind to velocities, stays far below."""
-    recurrent = [train("gymforge/CartPoleNoVel-v0", 80_000, shifted_seed(base), eval_episodes=50)
-                 for base in (0, 1, 2)]
-    for base, figures in zip((0, 1, 2), recurrent):
-        report(f"cartpole-novel lstm seed {shifted_seed(base)}", figures, 400, "mean_return")
+    recurrent = []
+    for base in (0, 1, 2):
+        recurrent.append(train("gymforge/CartPoleNoVel-v0", 80_000, shifted_seed(base), eval_episodes=50))
+        report(f"cartpole-novel lstm seed {shifted_seed(base)}", recurrent[-1], 400, "mean_return")
     feed_forward = train("gymforge/CartPoleNoVel-v0", 80_000, shifted_seed(0), memory="none")
     report("cartpole-novel mlp", feed_forward, 200, "mean_return", above=False)
     assert sum(figures["mean_return"] >= 400 for figures in recurrent) >= 2, recurrent
