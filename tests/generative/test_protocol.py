@@ -15,7 +15,7 @@ from generative.vae import VAE, VAEConfig, discretized_logistic_log_likelihood, 
 @pytest.fixture(scope="module")
 def trained_vae():
     torch.manual_seed(0)
-    learner = VAE(VAEConfig(batch_size=128, learning_rate=2e-3, iwae_samples=200))
+    learner = VAE(VAEConfig(batch_size=128, learning_rate=2e-3, iwae_samples=200, eval_samples=100))
     untrained = learner.evaluate("test")
     for _ in range(150):
         learner.train_step()
