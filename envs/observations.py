@@ -99,6 +99,16 @@ def leaf_values(value: Any, space: gym.Space) -> list[Any]:
     return [value]
 
 
+_announced: set[str] = set()
+
+
+def announce(message: str) -> None:
+    """Print a message once per process (every copy of a vector env builds the same wrapper)."""
+    if message not in _announced:
+        _announced.add(message)
+        print(message, flush=True)
+
+
 def unsupported_space(space: gym.Space, env_id: str = "the environment") -> EnvError:
     return EnvError(f"no encoder takes the observation space {space} of {env_id}: {NEURAL_OBSERVATIONS}; "
                     "convert it with an observation wrapper first")
@@ -152,7 +162,7 @@ class PrepareObservation(gym.ObservationWrapper):
             output[VECTOR_KEY] = spaces.Box(np.concatenate(vector_low), np.concatenate(vector_high),
                                             dtype=np.float32)
         if dropped and verbose:
-            print(f"gymforge: dropping observation part(s) no encoder takes: {', '.join(dropped)}")
+            announce(f"gymforge: dropping observation part(s) no encoder takes: {', '.join(dropped)}")
         if not [key for key in output if key != MASK_KEY]:
             raise unsupported_space(raw, env_id)
         self.parts = parts
