@@ -54,12 +54,11 @@ def network_action_shape(space: gym.Space) -> tuple[int, ...]:
 
 
 def to_env_actions(space: gym.Space, actions: np.ndarray) -> np.ndarray:
-    """A batch of network actions (B, ...) -> the env's: shifted by the space's start, reshaped to its shape and
-    cast to its dtype. Box actions are clipped to finite bounds only (infinite bounds leave them as sampled)."""
-    batch = actions.shape[0]
+    """Network actions (..., network_action_shape) -> the env's: shifted by the space's start, reshaped to its
+    shape and cast to its dtype. Box actions are clipped to finite bounds only (infinite ones leave them as sampled)."""
     if isinstance(space, gym.spaces.Discrete):
         return (actions + space.start).astype(space.dtype)
-    actions = actions.reshape(batch, *space.shape)
+    actions = actions.reshape(*actions.shape[:-1], *space.shape)
     if isinstance(space, gym.spaces.Box):
         return np.clip(actions, space.low, space.high).astype(space.dtype)
     return (actions + action_start(space)).astype(space.dtype)
