@@ -195,6 +195,10 @@ class MaskedEnv(BanditEnv):
     observation_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
     action_space = spaces.Discrete(4)
 
+    def __init__(self, render_mode: str | None = None, expose_mask: bool = True) -> None:
+        super().__init__(render_mode)
+        self.expose_mask = expose_mask  # False: the same game without telling the agent which actions are legal
+
     def sample(self) -> tuple[Any, Any]:
         self.mask = np.zeros(4, dtype=np.int8)
         self.mask[self.np_random.choice(4, size=2, replace=False)] = 1
@@ -207,7 +211,10 @@ class MaskedEnv(BanditEnv):
         return super().reset(seed=seed, options=options)
 
     def info(self) -> dict:
-        return {"action_mask": self.mask.copy(), "illegal_actions": self.illegal}
+        info = {"illegal_actions": self.illegal}
+        if self.expose_mask:
+            info["action_mask"] = self.mask.copy()
+        return info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         if not self.mask[int(action)]:
