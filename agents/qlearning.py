@@ -20,6 +20,7 @@ from agents.schedules import ScheduleKind, interpolate
 from agents.spaces import require_discrete_actions
 from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
 from envs.errors import EnvError
+from envs.observations import NEURAL_OBSERVATIONS
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
 
@@ -125,8 +126,10 @@ class QLearning:
         elif not isinstance(env.observation_space, gym.spaces.Discrete):
             space = env.observation_space
             env.close()
+            fits = "use dqn or ppo" if isinstance(space, gym.spaces.Dict | gym.spaces.Tuple) else (
+                f"no gymforge algorithm takes it ({NEURAL_OBSERVATIONS})")
             raise ConfigError(f"qlearning needs Discrete or Box observations, or Tuple/Dict/MultiDiscrete of discrete "
-                              f"parts, but {config.env} has {space}; use dqn or ppo")
+                              f"parts, but {config.env} has {space}; {fits}")
         return env
 
     def reset_env(self, seed: int | None = None) -> int:
