@@ -123,6 +123,9 @@ class IndexProductSpace(gym.ObservationWrapper):
 
     def observation(self, observation: Any) -> int:
         raw = self.env.observation_space
+        if len(self.keys) == 1 and isinstance(self.kept[self.keys[0]] if isinstance(raw, gym.spaces.Dict)
+                                              else None, gym.spaces.Discrete):
+            return int(observation[self.keys[0]]) - int(self.starts[0])  # e.g. Taxi's state beside its mask
         if isinstance(raw, gym.spaces.Dict):
             observation = {key: observation[key] for key in self.keys}
         elif isinstance(raw, gym.spaces.Tuple):
