@@ -93,3 +93,10 @@ def test_observation_keys_choose_the_parts_and_an_unknown_key_is_one_line(tmp_pa
                  "--observation-keys", "colour"]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "colour" in error and "image" in error
+
+
+@pytest.mark.parametrize("flags", [["--normalize-observation"], ["--memory", "lstm", "--batch-size", "16"]])
+def test_ppo_options_that_need_array_observations_refuse_a_dict_in_one_line(flags, tmp_path, capsys):
+    assert main(["train", "ppo", "--env", env_id("Dict"), *TINY["ppo"], *RUN, *flags, "--logdir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "Dict" in error
