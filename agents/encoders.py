@@ -1,6 +1,6 @@
 """Pick the feature encoder a prepared observation space calls for (envs/observations.py prepares every env's
 observations): an MLP for vectors, a small CNN or the Nature CNN for images, and for Dict observations a
-multi-input encoder (a CNN per image key, an MLP over the "vector" key, features concatenated)."""
+multi-input encoder (a CNN per image key, then one MLP over the CNN features and the "vector" key together)."""
 
 from __future__ import annotations
 
@@ -33,25 +33,33 @@ def image_encoder(space: gym.Space, features_dim: int | None = None) -> nn.Modul
 
 class MultiInputEncoder(nn.Module):
     """Dict observations {image keys: (B, C, H, W) uint8, "vector": (B, F)} -> (B, features): a CNN per image
-    key and an MLP over the vector, concatenated. The "action_mask" key is the policy's, not a feature."""
+    key, then one MLP over the CNN features and the vector concatenated, so the features can combine what the
+    image and the vector say (a linear head over separate encodings could not compute, e.g., their XOR).
+    The "action_mask" key is the policy's, not a feature."""
 
     def __init__(self, space: gym.spaces.Dict, hidden_sizes: Sequence[int], activation: str) -> None:
         super().__init__()
-        self.encoders = nn.ModuleDict()
+        self.images = nn.ModuleDict()
+        self.vector_keys: list[str] = []
+        width = 0
         for key, part in space.spaces.items():
             if key == MASK_KEY:
                 continue
             if is_image_space(part):
-                self.encoders[key] = image_encoder(part)
+                self.images[key] = image_encoder(part)
+                width += self.images[key].output_dim
             elif isinstance(part, gym.spaces.Box) and len(part.shape) == 1:
-                self.encoders[key] = MLP(part.shape[0], list(hidden_sizes), activation=activation,
-                                         output_activation=activation)
+                self.vector_keys.append(key)
+                width += part.shape[0]
             else:
                 raise ConfigError(f"no encoder for the observation part {key}: {part}")
-        self.output_dim = sum(encoder.output_dim for encoder in self.encoders.values())
+        self.mlp = MLP(width, list(hidden_sizes), activation=activation, output_activation=activation)
+        self.output_dim = self.mlp.output_dim
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
-        return torch.cat([encoder(observations[key]) for key, encoder in self.encoders.items()], dim=-1)
+        parts = [encoder(observations[key]) for key, encoder in self.images.items()]
+        parts += [observations[key].float() for key in self.vector_keys]
+        return self.mlp(torch.cat(parts, dim=-1))  # (B, hidden_sizes[-1])
 
 
 def make_encoder(space: gym.Space, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh",
