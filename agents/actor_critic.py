@@ -19,7 +19,9 @@ from torch import nn
 from torch.distributions import Distribution
 
 from agents.encoders import make_encoder
+from envs.observations import MASK_KEY
 from networks import (
+    BernoulliHead,
     CategoricalHead,
     DiagGaussianHead,
     LearnedPositionalEncoding,
@@ -63,7 +65,9 @@ class Trunk(nn.Module):
                  memory_size: int) -> None:
         super().__init__()
         self.memory = memory
-        self.observation_ndim = len(space.shape)
+        if isinstance(space, gym.spaces.Dict) and memory != "none":
+            raise ValueError(f"memory {memory} needs array observations, got a Dict observation {space}")
+        self.observation_ndim = len(space.shape) if space.shape is not None else 0
         if memory == "transformer":
             length, width = space.shape
             self.embed = layer_init(nn.Linear(width, memory_size))
@@ -99,14 +103,25 @@ class Trunk(nn.Module):
 
 
 def make_head(action_space: gym.Space, features: int, log_std_init: float) -> nn.Module:
-    """The action distribution head: Categorical, diagonal Gaussian or independent categoricals."""
+    """The action distribution head: Categorical, diagonal Gaussian, independent categoricals or Bernoullis.
+    Box, MultiDiscrete and MultiBinary actions of any shape are flattened (agents/spaces.py reshapes them)."""
     if isinstance(action_space, gym.spaces.Discrete):
         return CategoricalHead(features, int(action_space.n))
-    if isinstance(action_space, gym.spaces.Box) and len(action_space.shape) == 1:
-        return DiagGaussianHead(features, action_space.shape[0], log_std_init=log_std_init)
-    if isinstance(action_space, gym.spaces.MultiDiscrete) and len(action_space.nvec.shape) == 1:
-        return MultiCategoricalHead(features, action_space.nvec.tolist())
-    raise ValueError(f"ppo handles Discrete, flat Box and flat MultiDiscrete action spaces, got {action_space}")
+    if isinstance(action_space, gym.spaces.Box):
+        return DiagGaussianHead(features, int(np.prod(action_space.shape)), log_std_init=log_std_init)
+    if isinstance(action_space, gym.spaces.MultiDiscrete):
+        return MultiCategoricalHead(features, action_space.nvec.reshape(-1).tolist())
+    if isinstance(action_space, gym.spaces.MultiBinary):
+        return BernoulliHead(features, int(np.prod(action_space.shape)))
+    raise ValueError(f"ppo handles Discrete, Box, MultiDiscrete and MultiBinary action spaces, got {action_space}")
+
+
+def action_mask(obs: Any) -> torch.Tensor | None:
+    """The "action_mask" part of a batch of Dict observations, flattened to (T * B, A); None without one."""
+    if isinstance(obs, dict) and MASK_KEY in obs:
+        mask = obs[MASK_KEY]
+        return mask.reshape(-1, mask.shape[-1])
+    return None
 
 
 class ActorCritic(nn.Module):
@@ -148,11 +163,11 @@ class ActorCritic(nn.Module):
             new_state = (actor_state, critic_state)
         actor_features = actor_features.flatten(0, -2)  # (T * B, F) for sequences
         value = self.critic_head(critic_features).flatten()  # (T * B,)
-        return self.actor_head(actor_features), value, new_state if self.recurrent else ()
+        return self.actor_head(actor_features, action_mask(obs)), value, new_state if self.recurrent else ()
 
     def policy_distribution(self, obs: torch.Tensor) -> Distribution:
         """The actor alone, for feed-forward policies: obs (B, ...) -> distribution over (B,) actions."""
-        return self.actor_head(self.actor_trunk(obs)[0])
+        return self.actor_head(self.actor_trunk(obs)[0], action_mask(obs))
 
     def value(self, obs: torch.Tensor, state: State = (), episode_starts: torch.Tensor | None = None
               ) -> torch.Tensor:

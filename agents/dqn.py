@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
@@ -19,10 +20,13 @@ import torch
 
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.q_networks import QNetwork
+from agents.encoders import observation_batch
 from agents.replay import ReplayBuffer, ReplaySample
+from agents.rollout import map_observations, observation_layout
 from agents.schedules import interpolate
 from agents.spaces import require_discrete_actions
 from envs import is_atari
+from envs.observations import MASK_KEY, PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
@@ -36,6 +40,22 @@ def frame_stack_of(env: gym.Env) -> int:
             return int(env.stack_size)
         env = env.env
     return 1
+
+
+def legal(mask: np.ndarray) -> np.ndarray:
+    """An action mask (E, A) as booleans; a row with no legal action (a terminal state's) counts all as legal."""
+    mask = np.asarray(mask).astype(bool)
+    return mask | ~mask.any(axis=1, keepdims=True)
+
+
+def masked_q(q: torch.Tensor, observations: Any) -> torch.Tensor:
+    """Q-values (B, A) with illegal actions at -inf, for argmax and the target's max; unmasked without a mask.
+    A row with no legal action (a terminal state's mask may be all zero) is left as it is."""
+    if not (isinstance(observations, dict) and MASK_KEY in observations):
+        return q
+    mask = observations[MASK_KEY].bool()
+    mask = mask | ~mask.any(dim=1, keepdim=True)
+    return q.masked_fill(~mask, float("-inf"))
 
 
 @dataclass
@@ -126,6 +146,7 @@ class DQN:
         self.atari = is_atari(config.env)  # ale-py games get the Atari wrapper stack
         self.eval_env = self.make_env()  # refuses continuous actions before anything else is built
         self.n_actions = require_discrete_actions("dqn", config.env, self.eval_env.action_space)
+        self.action_start = int(self.eval_env.action_space.start)  # Discrete(n, start): the network counts from 0
         self.envs = self.make_vec_env()
         space = self.envs.single_observation_space
         self.online = QNetwork(space, self.n_actions, config.hidden_sizes, config.dueling).to(self.device)
@@ -135,8 +156,7 @@ class DQN:
         self.optimizer = make_optimizer("adam", [{"params": list(self.online.parameters())}], config.learning_rate,
                                         fused=True)
         self.loss_function = huber if config.loss == "huber" else mse
-        dtype = np.float32 if np.issubdtype(space.dtype, np.floating) else space.dtype
-        self.buffer = ReplayBuffer(config.buffer_size, space.shape, dtype, n_envs=config.n_envs,
+        self.buffer = ReplayBuffer(config.buffer_size, *observation_layout(space), n_envs=config.n_envs,
                                    frame_stack=frame_stack_of(self.eval_env), n_step=config.n_step,
                                    gamma=config.gamma, alpha=config.priority_alpha if config.prioritized else None,
                                    seed=config.seed)
@@ -151,23 +171,24 @@ class DQN:
         from envs import make_atari_env, make_env
 
         config = self.config
-        env = (make_atari_env(config.env, training=False, render_mode=render_mode) if self.atari
-               else make_env(config.env, render_mode=render_mode))
+        env = (make_atari_env(config.env, training=False, render_mode=render_mode, **config.env_kwargs) if self.atari
+               else make_env(config.env, render_mode=render_mode, **config.env_kwargs))
         try:
             require_discrete_actions("dqn", config.env, env.action_space)
-        except ConfigError:
+            return PrepareObservation(env, keys=config.observation_keys)
+        except Exception:
             env.close()
             raise
-        return env
 
     def make_vec_env(self) -> gym.vector.VectorEnv:
         from envs import atari_wrappers, make_vec_env
 
         config = self.config
+        prepare = partial(PrepareObservation, keys=config.observation_keys, verbose=False)
         if self.atari:
-            return make_vec_env(config.env, config.n_envs, wrappers=[lambda env: atari_wrappers(env, training=True)],
-                                frameskip=1)
-        return make_vec_env(config.env, config.n_envs)
+            return make_vec_env(config.env, config.n_envs, frameskip=1, **config.env_kwargs,
+                                wrappers=[lambda env: atari_wrappers(env, training=True), prepare])
+        return make_vec_env(config.env, config.n_envs, wrappers=[prepare], **config.env_kwargs)
 
     def start_episodes(self, seed: int) -> None:
         """Reset every sub-env (seeded) and open a new episode for each in the buffer."""
@@ -184,26 +205,35 @@ class DQN:
         return interpolate(config.initial_epsilon, config.final_epsilon, fraction)
 
     @torch.no_grad()
-    def greedy_actions(self, observations: np.ndarray) -> np.ndarray:
-        """(E, *obs_shape) -> (E,) argmax_a Q(s, a)."""
-        if observations.dtype == np.float64:  # the buffer and the network work in float32
-            observations = observations.astype(np.float32)
-        return self.online(torch.as_tensor(observations, device=self.device)).argmax(dim=1).cpu().numpy()
+    def greedy_actions(self, observations: Any) -> np.ndarray:
+        """(E, *obs_shape) -> (E,) argmax_a Q(s, a) over the legal actions (network indices, from 0)."""
+        observations = observation_batch(observations, self.device)
+        return masked_q(self.online(observations), observations).argmax(dim=1).cpu().numpy()
 
-    def select_actions(self, observations: np.ndarray) -> np.ndarray:
-        """Epsilon-greedy; uniformly random until learning_starts. Skips the network when every env explores."""
+    def random_actions(self, observations: Any) -> np.ndarray:
+        """A uniformly random legal action per env (network indices)."""
         n_envs = self.config.n_envs
-        random_actions = self.rng.integers(self.n_actions, size=n_envs)
+        if not (isinstance(observations, dict) and MASK_KEY in observations):
+            return self.rng.integers(self.n_actions, size=n_envs)
+        weights = legal(observations[MASK_KEY]).astype(np.float64)  # (E, A)
+        cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+        picks = (self.rng.random((n_envs, 1)) < cumulative).argmax(axis=1)
+        return picks
+
+    def select_actions(self, observations: Any) -> np.ndarray:
+        """Epsilon-greedy; uniformly random until learning_starts. Skips the network when every env explores."""
+        random_actions = self.random_actions(observations)
         if self.steps < self.config.learning_starts:
             return random_actions
-        explore = self.rng.random(n_envs) < self.epsilon
+        explore = self.rng.random(self.config.n_envs) < self.epsilon
         if explore.all():
             return random_actions
         return np.where(explore, random_actions, self.greedy_actions(observations))
 
     def act(self, observation: Any) -> int:
         """The greedy action for one observation (as returned by make_env())."""
-        return int(self.greedy_actions(np.asarray(observation)[None])[0])
+        batch = map_observations(observation, lambda value: np.asarray(value)[None])
+        return int(self.greedy_actions(batch)[0]) + self.action_start
 
     def policy(self) -> Any:
         """A greedy policy for one episode (DQN keeps no state between steps)."""
@@ -226,15 +256,15 @@ class DQN:
         """
         with torch.no_grad():
             next_q = self.target(next_observations) if next_q is None else next_q  # (B, A)
-            if self.config.double_dqn:
-                next_actions = self.online(next_observations).argmax(dim=1, keepdim=True)  # (B, 1)
+            if self.config.double_dqn:  # the next state's illegal actions can be neither picked nor valued
+                next_actions = masked_q(self.online(next_observations), next_observations).argmax(dim=1, keepdim=True)
             else:
-                next_actions = next_q.argmax(dim=1, keepdim=True)
+                next_actions = masked_q(next_q, next_observations).argmax(dim=1, keepdim=True)  # (B, 1)
             next_values = next_q.gather(1, next_actions).squeeze(1)  # (B,)
             return rewards + discounts * (1.0 - dones) * next_values
 
-    def to_tensors(self, batch: ReplaySample) -> list[torch.Tensor]:
-        return [torch.as_tensor(array, device=self.device) for array in batch[:-1]]  # indices stay numpy
+    def to_tensors(self, batch: ReplaySample) -> list[Any]:
+        return [observation_batch(array, self.device) for array in batch[:-1]]  # indices stay numpy
 
     def gradient_step(self, tensors: list[torch.Tensor], indices: np.ndarray,
                       next_q: torch.Tensor | None = None) -> torch.Tensor:
@@ -274,7 +304,8 @@ class DQN:
                 next_q = self.target(tensors[3])  # (G * B, A)
             for start in range(0, len(batch.indices), config.batch_size):
                 part = slice(start, start + config.batch_size)
-                stats.append(self.gradient_step([t[part] for t in tensors], batch.indices[part], next_q[part]))
+                stats.append(self.gradient_step([map_observations(t, lambda x, part=part: x[part]) for t in tensors],
+                                                batch.indices[part], next_q[part]))
         return tuple(torch.stack(stats).mean(dim=0).tolist())  # one conversion per round, not per step
 
     @torch.no_grad()
@@ -290,10 +321,11 @@ class DQN:
     def step_envs(self) -> None:
         """One vector step into the buffer; the autoreset step after an episode's end only starts the next one."""
         actions = self.select_actions(self.observations)
-        observations, rewards, terminated, truncated, infos = self.envs.step(actions)
+        observations, rewards, terminated, truncated, infos = self.envs.step(actions + self.action_start)
         self.buffer.add(actions, rewards, terminated, observations, mask=~self.autoreset)
         if self.autoreset.any():
-            self.buffer.start(np.flatnonzero(self.autoreset), observations[self.autoreset])
+            self.buffer.start(np.flatnonzero(self.autoreset),
+                              map_observations(observations, lambda array: array[self.autoreset]))
         self.autoreset = terminated | truncated
         self.observations = observations
         self.steps += self.config.n_envs * distributed.world_size()  # torchrun: global env steps

@@ -17,10 +17,13 @@ import numpy as np
 import torch
 
 from agents.actor_critic import ActorCritic, Memory, memory_window
+from agents.encoders import observation_batch
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
-from agents.rollout import Minibatch, RolloutBuffer
+from agents.rollout import Minibatch, RolloutBuffer, map_observations, observation_layout, write_observations
 from agents.schedules import interpolate
+from agents.spaces import network_action_shape, require_ppo_actions, to_env_actions
 from envs import is_atari
+from envs.observations import PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
@@ -29,12 +32,11 @@ from networks import clip_gradients, make_optimizer
 
 @dataclass
 class PPOConfig(AgentConfig):
-    """PPO for Discrete, Box and MultiDiscrete actions; feed-forward, CNN, recurrent or transformer memory."""
+    """PPO for Discrete, Box, MultiDiscrete and MultiBinary actions; feed-forward, CNN, recurrent or transformer
+    memory; any observation the shared pipeline prepares (envs/observations.py), action masks honoured."""
 
     env: str = "CartPole-v1"
     steps: int = 100_000
-    env_options: tuple[str, ...] = ()
-    """Keyword arguments for gym.make as KEY=VALUE (YAML values), e.g. continuous=true for LunarLander-v3."""
     n_envs: int = 8
     """Parallel environments in the vector env."""
     vectorization: Literal["sync", "async"] = "sync"
@@ -109,14 +111,6 @@ class PPOConfig(AgentConfig):
                 f"choose a --batch-size that divides --n-envs x --n-steps = {rollout}")
         require(not (self.memory == "transformer" and self.normalize_observation),
                 "--memory transformer reads a padding marker from the observations; drop --normalize-observation")
-        for option in self.env_options:
-            require("=" in option, f"--env-options takes KEY=VALUE pairs, got {option!r}")
-
-    @property
-    def env_kwargs(self) -> dict[str, Any]:
-        import yaml
-
-        return {key: yaml.safe_load(value) for key, value in (option.split("=", 1) for option in self.env_options)}
 
     @property
     def n_minibatches(self) -> int:
@@ -133,10 +127,19 @@ class PPO:
         self.config = config
         self.device = device or torch.device("cpu")
         self.atari = is_atari(config.env)  # ale-py games get the Atari wrapper stack
+        self.eval_env = self.make_env()  # refuses spaces PPO cannot take before anything else is built
+        require_ppo_actions(config.env, self.eval_env.action_space)
+        space = self.eval_env.observation_space
+        if isinstance(space, gym.spaces.Dict) and config.memory != "none":
+            self.eval_env.close()
+            raise ConfigError(f"--memory {config.memory} needs array observations, but {config.env}'s are a Dict "
+                              f"({', '.join(space.spaces)}); use --memory none")
+        if isinstance(space, gym.spaces.Dict) and config.normalize_observation:
+            self.eval_env.close()
+            raise ConfigError(f"--normalize-observation takes array observations, but {config.env}'s are a Dict "
+                              f"({', '.join(space.spaces)}); drop it")
         self.envs = self.make_vec_env()
-        self.eval_env = self.make_env()
         self.action_space = self.envs.single_action_space
-        space = self.envs.single_observation_space
         self.model = ActorCritic(space, self.action_space, config.hidden_sizes, config.activation,
                                  config.shared_network, config.memory, config.memory_size,
                                  config.log_std_init).to(self.device)
@@ -145,8 +148,9 @@ class PPO:
         # One parameter group updated by foreach kernels: PPO applies no weight decay, so nothing is split.
         self.optimizer = make_optimizer("adam", [{"params": self.parameters}], config.learning_rate, eps=1e-5,
                                         foreach=True)
-        self.buffer = RolloutBuffer(config.n_steps, config.n_envs, space.shape, space.dtype,
-                                    self.action_space.shape, self.action_space.dtype, self.device)
+        action_dtype = np.float32 if isinstance(self.action_space, gym.spaces.Box | gym.spaces.MultiBinary) else np.int64
+        self.buffer = RolloutBuffer(config.n_steps, config.n_envs, *observation_layout(space),
+                                    network_action_shape(self.action_space), action_dtype, self.device)
         self.rng = np.random.default_rng(config.seed)
         self.steps = self.updates = 0
         self.start_rollouts()
@@ -160,11 +164,12 @@ class PPO:
     def wrappers(self, training: bool) -> list[Any]:
         from envs import atari_wrappers
 
+        prepare = partial(PrepareObservation, keys=self.config.observation_keys)
         if self.atari:
-            return [partial(atari_wrappers, training=training)]
+            return [partial(atari_wrappers, training=training), prepare]
         if self.config.memory == "transformer":
-            return [partial(memory_window, length=self.config.memory_length)]
-        return []
+            return [prepare, partial(memory_window, length=self.config.memory_length)]
+        return [prepare]
 
     def make_vec_env(self) -> gym.vector.VectorEnv:
         from envs import NormalizeObservation, NormalizeReward, make_vec_env
@@ -203,7 +208,7 @@ class PPO:
         act, starts = self.batched_policy(1), np.ones(1, dtype=bool)
 
         def single(observation: Any) -> Any:
-            action = act(np.asarray(observation)[None], starts)[0]
+            action = act(map_observations(observation, lambda value: np.asarray(value)[None]), starts)[0]
             starts[0] = False
             return action
 
@@ -217,11 +222,10 @@ class PPO:
 
         @torch.no_grad()
         def act(observations: Any, starts: np.ndarray) -> np.ndarray:
-            observations = np.asarray(observations)
-            if statistics is not None:  # frozen training statistics, clipped as in training
-                observations = np.clip((observations - statistics[0]) / statistics[1], -10.0, 10.0)
+            if statistics is not None:  # frozen training statistics, clipped as in training (array observations)
+                observations = np.clip((np.asarray(observations) - statistics[0]) / statistics[1], -10.0, 10.0)
                 observations = observations.astype(np.float32)
-            obs = torch.as_tensor(observations, device=self.device)  # (N, ...)
+            obs = observation_batch(observations, self.device)  # (N, ...), or a dict of them (masks included)
             if self.model.recurrent:
                 start = torch.as_tensor(np.asarray(starts, dtype=np.float32), device=self.device)
                 distribution, _, memory["state"] = self.model(obs, memory["state"], start)
@@ -236,10 +240,9 @@ class PPO:
         return self.policy()(observation)
 
     def to_env_action(self, actions: np.ndarray) -> np.ndarray:
-        """Gaussian actions are clipped to the bounds only here, on their way to the env."""
-        if isinstance(self.action_space, gym.spaces.Box):
-            return np.clip(actions, self.action_space.low, self.action_space.high)
-        return actions
+        """Network actions (B, ...) -> the env's: Gaussian actions are clipped to finite bounds only here, on their
+        way to the env; Discrete(start=k) actions shifted by k; shaped spaces reshaped."""
+        return to_env_actions(self.action_space, actions)
 
     # ---- rollouts -----------------------------------------------------------------------------------
     @property
@@ -262,10 +265,10 @@ class PPO:
         buffer, episodes, recurrent = self.buffer, [], self.model.recurrent
         buffer.initial_state = self.state
         for t in range(self.config.n_steps):
-            buffer.observations[t] = self.observation
+            write_observations(buffer.observations, t, self.observation)
             buffer.valid[t] = ~self.after_episode_end
             buffer.episode_starts[t] = self.episode_starts
-            obs = torch.from_numpy(buffer.observations[t]).to(self.device)
+            obs = map_observations(buffer.observations, lambda a, t=t: torch.from_numpy(a[t]).to(self.device))
             if recurrent:
                 starts = buffer._tensor(buffer.episode_starts[t])
                 distribution, value, self.state = self.model(obs, self.state, starts)
@@ -281,11 +284,13 @@ class PPO:
             self.after_episode_end = terminated | truncated
             episodes += finished_episodes(infos)
         self.steps += self.config.n_steps * self.config.n_envs * distributed.world_size()  # global steps
-        obs = torch.from_numpy(self.observation).to(self.device)
+        obs = observation_batch(self.observation, self.device)
         if recurrent:
             last_values = self.model.value(obs, self.state, buffer._tensor(self.episode_starts))
         else:
-            observations = torch.cat([buffer._tensor(buffer.observations).flatten(0, 1), obs])  # (T * N + N, ...)
+            observations = {key: torch.cat([buffer._tensor(array).flatten(0, 1), obs[key]])  # (T * N + N, ...)
+                            for key, array in buffer.observations.items()} if isinstance(obs, dict) else \
+                torch.cat([buffer._tensor(buffer.observations).flatten(0, 1), obs])
             distribution, values, _ = self.model(observations)
             n_samples = buffer.values.size
             log_probs = distribution.log_prob(torch.cat([buffer._tensor(buffer.actions).flatten(0, 1),

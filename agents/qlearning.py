@@ -1,6 +1,8 @@
 """Tabular Q-learning with Double Q-learning, SARSA and Expected SARSA as options.
 
-Discrete observations are used directly; Box observations go through envs' DiscretizeObservation (--bins).
+Discrete observations are used directly; Box observations go through envs' DiscretizeObservation (--bins);
+Tuple/Dict/MultiDiscrete/MultiBinary observations of discrete parts are indexed in their product space
+(IndexProductSpace: Blackjack's (32, 11, 2) is one of 704 states).
 Only `terminated` stops bootstrapping: a time-limit truncation bootstraps from the observation it reached.
 """
 
@@ -16,7 +18,9 @@ import torch
 from agents.episodes import episode_metrics, evaluate_greedy
 from agents.schedules import ScheduleKind, interpolate
 from agents.spaces import require_discrete_actions
-from envs.discretize import DiscretizeObservation
+from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
+from envs.errors import EnvError
+from envs.observations import NEURAL_OBSERVATIONS
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
 
@@ -102,10 +106,13 @@ class QLearning:
         from envs import make_env
 
         config = self.config
-        env = make_env(config.env, render_mode=render_mode)
+        env = make_env(config.env, render_mode=render_mode, **config.env_kwargs)
         try:
             require_discrete_actions("qlearning", config.env, env.action_space)
-        except ConfigError:
+            if not isinstance(env.observation_space, gym.spaces.Discrete) and discrete_parts(
+                    env.observation_space) is not None or config.observation_keys:
+                return IndexProductSpace(env, config.observation_keys)
+        except (ConfigError, EnvError):
             env.close()
             raise
         if isinstance(env.observation_space, gym.spaces.Box):
@@ -117,8 +124,12 @@ class QLearning:
                     "or use dqn or ppo")
             env = DiscretizeObservation(env, config.bins, config.low, config.high)
         elif not isinstance(env.observation_space, gym.spaces.Discrete):
-            raise ConfigError(f"qlearning needs Discrete or Box observations, {config.env} has "
-                              f"{env.observation_space}; use dqn or ppo")
+            space = env.observation_space
+            env.close()
+            fits = "use dqn or ppo" if isinstance(space, gym.spaces.Dict | gym.spaces.Tuple) else (
+                f"no gymforge algorithm takes it ({NEURAL_OBSERVATIONS})")
+            raise ConfigError(f"qlearning needs Discrete or Box observations, or Tuple/Dict/MultiDiscrete of discrete "
+                              f"parts, but {config.env} has {space}; {fits}")
         return env
 
     def reset_env(self, seed: int | None = None) -> int:

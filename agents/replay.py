@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from agents.rollout import map_observations, write_observations, zeros_observations
+
 
 class ReplaySample(NamedTuple):
     """A batch of (n-step) transitions; `discounts` is gamma**m for the m rewards summed into `rewards`."""
@@ -78,17 +80,24 @@ class ReplayBuffer:
     (e, i) holds frame i of stream e and the transition that starts at that frame, once its next frame exists.
     """
 
-    def __init__(self, capacity: int, observation_shape: tuple[int, ...], observation_dtype: Any, n_envs: int = 1,
+    def __init__(self, capacity: int, observation_shape: Any, observation_dtype: Any, n_envs: int = 1,
                  frame_stack: int = 1, n_step: int = 1, gamma: float = 0.99, alpha: float | None = None,
                  seed: int = 0) -> None:
+        """`observation_shape`: a shape, or {key: (shape, dtype)} for Dict observations (one frame each)."""
         self.slots = capacity // n_envs  # per stream
         if self.slots < frame_stack + n_step + 1:
             raise ValueError(f"a buffer of {capacity} frames over {n_envs} envs is too small for "
                              f"frame_stack={frame_stack} and n_step={n_step}")
         self.n_envs, self.frame_stack, self.n_step, self.gamma = n_envs, frame_stack, n_step, gamma
-        self.observation_shape = tuple(observation_shape)
-        frame_shape = self.observation_shape[1:] if frame_stack > 1 else self.observation_shape
-        self.frames = np.zeros((n_envs, self.slots, *frame_shape), dtype=observation_dtype)
+        if isinstance(observation_shape, dict):
+            if frame_stack > 1:
+                raise ValueError("Dict observations are stored whole, without frame-stack sharing")
+            self.observation_shape = observation_shape
+            self.frames = zeros_observations((n_envs, self.slots), observation_shape, None)
+        else:
+            self.observation_shape = tuple(observation_shape)
+            frame_shape = self.observation_shape[1:] if frame_stack > 1 else self.observation_shape
+            self.frames = np.zeros((n_envs, self.slots, *frame_shape), dtype=observation_dtype)
         self.actions = np.zeros((n_envs, self.slots), dtype=np.int64)
         self.rewards = np.zeros((n_envs, self.slots), dtype=np.float32)
         self.terminated = np.zeros((n_envs, self.slots), dtype=bool)
@@ -110,7 +119,7 @@ class ReplayBuffer:
         position = self.written[envs]
         for offset in range(self.frame_stack):  # old transitions at slots p..p+k-1 reached back to this frame
             self._invalidate(envs, (position + offset) % self.slots)
-        self.frames[envs, position % self.slots] = frames
+        write_observations(self.frames, (envs, position % self.slots), frames)
         self.written[envs] += 1
 
     def _invalidate(self, envs: np.ndarray, slots: np.ndarray) -> None:
@@ -135,7 +144,7 @@ class ReplayBuffer:
         if mask is not None and not mask.all():
             envs = np.flatnonzero(mask)
             actions, rewards, terminated = actions[envs], rewards[envs], terminated[envs]
-            next_observations = next_observations[envs]
+            next_observations = map_observations(next_observations, lambda array: array[envs])
         else:
             envs = self.env_index
         if len(envs) == 0:
@@ -167,7 +176,7 @@ class ReplayBuffer:
     def _stack(self, envs: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Observations ending at absolute frame positions: (B, *obs_shape)."""
         if self.frame_stack == 1:
-            return self.frames[envs, positions % self.slots]
+            return map_observations(self.frames, lambda frames: frames[envs, positions % self.slots])
         offsets = np.arange(1 - self.frame_stack, 1)
         return self.frames[envs[:, None], (positions[:, None] + offsets) % self.slots]  # (B, k, H, W)
 
@@ -227,7 +236,7 @@ class ReplayBuffer:
 
     # ---- checkpoint ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        state = {name: torch.from_numpy(getattr(self, name).copy())
+        state = {name: map_observations(getattr(self, name), lambda array: torch.from_numpy(array.copy()))
                  for name in ("frames", "actions", "rewards", "terminated", "valid", "written")}
         state["rng"] = self.rng.bit_generator.state
         state["max_priority"] = self.max_priority
@@ -237,10 +246,15 @@ class ReplayBuffer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for name in ("frames", "actions", "rewards", "terminated", "valid", "written"):
-            array = state[name].numpy()
-            if array.shape != getattr(self, name).shape:
-                raise ValueError(f"the saved replay buffer's {name} has shape {array.shape}, this one "
-                                 f"{getattr(self, name).shape}")
+            saved, own = state[name], getattr(self, name)
+            if isinstance(own, dict):
+                if set(saved) != set(own) or any(saved[key].shape != own[key].shape for key in own):
+                    raise ValueError(f"the saved replay buffer's {name} do not fit this one's")
+                setattr(self, name, {key: saved[key].numpy().copy() for key in own})
+                continue
+            array = saved.numpy()
+            if array.shape != own.shape:
+                raise ValueError(f"the saved replay buffer's {name} has shape {array.shape}, this one {own.shape}")
             setattr(self, name, array.copy())
         self.rng.bit_generator.state = state["rng"]
         self.max_priority = float(state["max_priority"])

@@ -11,10 +11,41 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from agents.actor_critic import map_state
+
+def map_observations(observations: Any, function: Any) -> Any:
+    """Apply `function` to an observation batch: one array/tensor, or each of a Dict observation's."""
+    if isinstance(observations, dict):
+        return {key: function(value) for key, value in observations.items()}
+    return function(observations)
+
+
+def observation_layout(space: Any) -> tuple[Any, Any]:
+    """(shape, dtype) for a buffer: a Box's own, or for a Dict space a {key: (shape, dtype)} shape and None."""
+    if isinstance(space, gym.spaces.Dict):
+        return {key: (part.shape, part.dtype) for key, part in space.spaces.items()}, None
+    return space.shape, space.dtype
+
+
+def zeros_observations(prefix: tuple[int, ...], shape: Any, dtype: Any) -> Any:
+    """Preallocated observations: one array (*prefix, *shape), or a dict of them for a Dict layout."""
+    if isinstance(shape, dict):
+        return {key: np.zeros((*prefix, *part_shape), dtype=part_dtype)
+                for key, (part_shape, part_dtype) in shape.items()}
+    return np.zeros((*prefix, *shape), dtype=dtype)
+
+
+def write_observations(store: Any, index: Any, observations: Any) -> None:
+    """store[index] = observations, per key for Dict observations."""
+    if isinstance(store, dict):
+        for key, array in store.items():
+            array[index] = observations[key]
+    else:
+        store[index] = observations
 
 
 class Minibatch(NamedTuple):
@@ -34,11 +65,12 @@ class Minibatch(NamedTuple):
 class RolloutBuffer:
     """n_steps x n_envs transitions; numpy arrays for cheap writes, torch views of the same memory for updates."""
 
-    def __init__(self, n_steps: int, n_envs: int, observation_shape: tuple[int, ...], observation_dtype: Any,
+    def __init__(self, n_steps: int, n_envs: int, observation_shape: Any, observation_dtype: Any,
                  action_shape: tuple[int, ...], action_dtype: Any, device: torch.device | str = "cpu") -> None:
+        """`observation_shape` is a shape, or for Dict observations {key: (shape, dtype)} (observation_layout)."""
         shape = (n_steps, n_envs)
         self.n_steps, self.n_envs, self.device = n_steps, n_envs, torch.device(device)
-        self.observations = np.zeros((*shape, *observation_shape), dtype=observation_dtype)
+        self.observations = zeros_observations(shape, observation_shape, observation_dtype)
         self.actions = np.zeros((*shape, *action_shape), dtype=action_dtype)
         self.log_probs = np.zeros(shape, dtype=np.float32)
         self.values = np.zeros(shape, dtype=np.float32)
@@ -69,17 +101,18 @@ class RolloutBuffer:
         self.returns[:] = self.advantages + self.values
 
     # ---- minibatches --------------------------------------------------------------------------------
-    def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(array).to(self.device)
+    def _tensor(self, array: Any) -> Any:
+        return map_observations(array, lambda a: torch.from_numpy(a).to(self.device))
 
     def samples(self, n_minibatches: int, rng: np.random.Generator) -> Iterator[Minibatch]:
         """Shuffled minibatches of valid steps (reset steps left out), for feed-forward policies."""
         valid = np.flatnonzero(self.valid.reshape(-1))
-        flat = {name: self._tensor(getattr(self, name)).flatten(0, 1)  # (T * N, ...)
+        flat = {name: map_observations(self._tensor(getattr(self, name)), lambda t: t.flatten(0, 1))  # (T * N, ...)
                 for name in ("observations", "actions", "log_probs", "values", "advantages", "returns")}
         for indices in np.array_split(rng.permutation(valid), n_minibatches):
             index = torch.from_numpy(indices).to(self.device)
-            yield Minibatch(flat["observations"][index], flat["actions"][index], flat["log_probs"][index],
+            yield Minibatch(map_observations(flat["observations"], lambda t, index=index: t[index]),
+                            flat["actions"][index], flat["log_probs"][index],
                             flat["values"][index], flat["advantages"][index], flat["returns"][index],
                             None, None, ())
 
@@ -88,7 +121,8 @@ class RolloutBuffer:
         recurrent policies; reset steps stay in the sequence and are masked out of the losses."""
         for columns in np.array_split(rng.permutation(self.n_envs), n_minibatches):
             index = torch.from_numpy(columns).to(self.device)
-            pick = {name: self._tensor(getattr(self, name)).index_select(1, index)  # (T, b, ...)
+            pick = {name: map_observations(self._tensor(getattr(self, name)),  # (T, b, ...)
+                                           lambda t, index=index: t.index_select(1, index))
                     for name in ("observations", "actions", "log_probs", "values", "advantages", "returns", "valid")}
             yield Minibatch(pick["observations"], pick["actions"].flatten(0, 1), pick["log_probs"].flatten(),
                             pick["values"].flatten(), pick["advantages"].flatten(), pick["returns"].flatten(),

@@ -15,9 +15,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium.vector import AsyncVectorEnv, SyncVectorEnv, VectorEnv
 
 from envs.errors import EnvError
+from envs.observations import MASK_KEY, ActionMaskInObservation
 
 Wrapper = Callable[[gym.Env], gym.Env]
 
@@ -114,8 +116,12 @@ def make_env(env_id: str, seed: int | None = None, render_mode: str | None = Non
         raise EnvError(f"Bad keyword argument for '{env_id}' ({error}); check the environment's options.") from error
     # Innermost, so returns and lengths are those of the real game, before clipping or episodic life.
     env = gym.wrappers.RecordEpisodeStatistics(env)
+    # A first reset (seeded when asked) also shows whether the env reports action masks in its info.
+    _, info = env.reset(seed=seed)
+    space = env.observation_space
+    if MASK_KEY in info and not (isinstance(space, gym.spaces.Dict) and MASK_KEY in space.spaces):
+        env = ActionMaskInObservation(env, int(np.asarray(info[MASK_KEY]).size))
     if seed is not None:
-        env.reset(seed=seed)
         env.action_space.seed(seed)
         env.observation_space.seed(seed)
     return env

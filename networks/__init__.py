@@ -4,7 +4,13 @@ from networks.activations import ACTIVATIONS, make_activation
 from networks.attention import LUONG_SCORES, AdditiveAttention, MultiplicativeAttention
 from networks.conv_decoder import ConvDecoder, conv_transpose_output_size
 from networks.conv_encoder import ConvEncoder, conv_output_size
-from networks.distributions import CategoricalHead, DiagGaussianHead, MultiCategorical, MultiCategoricalHead
+from networks.distributions import (
+    BernoulliHead,
+    CategoricalHead,
+    DiagGaussianHead,
+    MultiCategorical,
+    MultiCategoricalHead,
+)
 from networks.image_encoders import NatureCNN, SmallCNN
 from networks.init import INITIALIZERS, init_module, initialize_, layer_init
 from networks.losses import (
@@ -52,6 +58,7 @@ __all__ = [
     "SCHEDULES",
     "SEQ2SEQ_ATTENTIONS",
     "AdditiveAttention",
+    "BernoulliHead",
     "CategoricalHead",
     "ConvDecoder",
     "ConvEncoder",

@@ -1,7 +1,9 @@
 """Policy heads: modules that map features to an action distribution with log_prob, entropy, mode and sample.
 
 Categorical and diagonal Gaussian are torch.distributions (the Gaussian wrapped in Independent so log_prob
-and entropy are summed over action dimensions); MultiDiscrete spaces get `MultiCategorical`.
+and entropy are summed over action dimensions); MultiDiscrete spaces get `MultiCategorical`, MultiBinary
+spaces independent Bernoullis. Categorical heads take an optional action mask (1 = legal): illegal actions get
+a logit of -1e8, so they are never sampled, never the mode, and add nothing to the entropy.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ from typing import ClassVar
 
 import torch
 from torch import nn
-from torch.distributions import Categorical, Distribution, Independent, Normal, constraints
+from torch.distributions import Bernoulli, Categorical, Distribution, Independent, Normal, constraints
 
 from networks.init import layer_init
+
+ILLEGAL_LOGIT = -1e8  # not -inf: 0 * -inf would make the entropy NaN
+
+
+def mask_logits(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Logits (B, A) with illegal actions (mask 0) pushed to ILLEGAL_LOGIT; no mask leaves them as they are."""
+    if mask is None:
+        return logits
+    return logits.masked_fill(~mask.bool(), ILLEGAL_LOGIT)
 
 
 class MultiCategorical(Distribution):
@@ -55,10 +66,11 @@ class CategoricalHead(nn.Module):
         super().__init__()
         self.logits = layer_init(nn.Linear(in_features, num_actions), gain=init_gain)
 
-    def forward(self, features: torch.Tensor) -> Categorical:
+    def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> Categorical:
         # validate_args=False: the checks cost about a quarter of a small policy's step, and heads only ever
         # score their own outputs and samples.
-        return Categorical(logits=self.logits(features), validate_args=False)  # logits (B, num_actions)
+        logits = mask_logits(self.logits(features), mask)  # (B, num_actions)
+        return Categorical(logits=logits, validate_args=False)
 
 
 class MultiCategoricalHead(nn.Module):
@@ -69,8 +81,29 @@ class MultiCategoricalHead(nn.Module):
         self.nvec = [int(n) for n in nvec]
         self.logits = layer_init(nn.Linear(in_features, sum(self.nvec)), gain=init_gain)
 
-    def forward(self, features: torch.Tensor) -> MultiCategorical:
-        return MultiCategorical(self.logits(features), self.nvec, validate_args=False)
+    def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> MultiCategorical:
+        """`mask` (B, sum(nvec)): the legal choices of every dimension, concatenated."""
+        return MultiCategorical(mask_logits(self.logits(features), mask), self.nvec, validate_args=False)
+
+
+class _Bernoulli(Bernoulli):
+    """Bernoulli whose mode is 1 from p >= 0.5 on (torch's is NaN at exactly 0.5, which an env cannot take)."""
+
+    @property
+    def mode(self) -> torch.Tensor:
+        return (self.logits >= 0).to(self.logits)
+
+
+class BernoulliHead(nn.Module):
+    """Features -> independent Bernoullis, one per MultiBinary dimension; log_prob/entropy summed over them."""
+
+    def __init__(self, in_features: int, size: int, init_gain: float = 0.01) -> None:
+        super().__init__()
+        self.logits = layer_init(nn.Linear(in_features, size), gain=init_gain)
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> Independent:
+        bernoulli = _Bernoulli(logits=self.logits(features), validate_args=False)  # (B, size)
+        return Independent(bernoulli, 1, validate_args=False)
 
 
 class DiagGaussianHead(nn.Module):
@@ -99,7 +132,7 @@ class DiagGaussianHead(nn.Module):
         else:
             self.log_std = nn.Parameter(torch.full((action_dim,), float(log_std_init)))
 
-    def forward(self, features: torch.Tensor) -> Independent:
+    def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> Independent:
         mean = self.mean(features)  # (B, action_dim)
         log_std = self.log_std(features) if self.state_dependent_std else self.log_std.expand_as(mean)
         log_std = log_std.clamp(*self.log_std_bounds)
