@@ -241,7 +241,7 @@ class DQN:
 
     def batched_policy(self, n_envs: int) -> Any:
         """Greedy actions for a batch of observations (agents/episodes.py's BatchPolicy)."""
-        return lambda observations, starts: self.greedy_actions(np.asarray(observations))
+        return lambda observations, starts: self.greedy_actions(observations) + self.action_start
 
     # ---- learning -----------------------------------------------------------------------------------
     @property
