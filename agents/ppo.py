@@ -127,12 +127,17 @@ class PPO:
     score_key: ClassVar[str] = "mean_return"
     score_mode: ClassVar[str] = "max"
 
-    def __init__(self, config: PPOConfig, device: torch.device | None = None) -> None:
+    def __init__(self, config: PPOConfig, device: torch.device | None = None,
+                 envs: gym.vector.VectorEnv | None = None) -> None:
         self.config = config
         self.device = device or torch.device("cpu")
         self.atari = is_atari(config.env)  # ale-py games get the Atari wrapper stack
-        self.envs = self.make_vec_env()
-        self.eval_env = self.make_env()
+        # A ready vector env (e.g. the world model's dream, agents/dream.py) replaces the one made from
+        # config.env; such a PPO has no evaluation env of its own (its owner evaluates it).
+        require(envs is None or envs.num_envs == config.n_envs,
+                f"the given vector env has {getattr(envs, 'num_envs', 0)} envs, but --n-envs is {config.n_envs}")
+        self.envs = self.make_vec_env() if envs is None else envs
+        self.eval_env = self.make_env() if envs is None else None
         self.action_space = self.envs.single_action_space
         space = self.envs.single_observation_space
         self.model = ActorCritic(space, self.action_space, config.hidden_sizes, config.activation,
@@ -388,7 +393,8 @@ class PPO:
 
     def close(self) -> None:
         self.envs.close()
-        self.eval_env.close()
+        if self.eval_env is not None:
+            self.eval_env.close()
 
 
 def map_arrays(tree: Any, function: Any) -> Any:
