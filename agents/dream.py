@@ -154,6 +154,8 @@ class DreamVectorEnv(VectorEnv):
         self.state = model.initial_state(num_envs, self.device)
         self.elapsed = torch.zeros(num_envs, dtype=torch.long, device=self.device)
         self.needs_reset = torch.zeros(num_envs, dtype=torch.bool, device=self.device)
+        self.reward_bounds: tuple[float, float] | None = None
+        """Rewards are clipped to this range (the real rewards seen), so M's errors cannot promise more."""
 
     def _start(self, which: torch.Tensor) -> None:
         """Begin new episodes where `which` (B,) is true."""
@@ -186,6 +188,8 @@ class DreamVectorEnv(VectorEnv):
         prediction, self.state = self.model(self.latent, actions, self.state)
         self.latent = DynamicsModel.sample(prediction, self.temperature, self.generator)
         reward = prediction.reward.clone()
+        if self.reward_bounds is not None:
+            reward = reward.clamp(*self.reward_bounds)
         terminated = torch.sigmoid(prediction.end_logit) > 0.5
         self.elapsed += 1
         truncated = (self.elapsed >= self.max_episode_steps) & ~terminated

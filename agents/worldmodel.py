@@ -81,21 +81,22 @@ class WorldModelConfig(AgentConfig):
     """Adam step size of V and M."""
     dream_steps: int = 50_000
     """Controller steps in the dream per iteration."""
-    dream_horizon: int = 100
-    """Dream episodes are truncated after this many steps."""
+    dream_horizon: int = 0
+    """Dream episodes are truncated after this many steps; 0 uses the longest real episode collected so far
+    (M cannot be trusted past what it has seen, and a controller would farm its mistakes there)."""
     temperature: float = 1.0
     """The dream's randomness (the paper's tau): 0 is deterministic, above 1 harder than the model believes."""
-    fresh_controller: bool = True
-    """Train a new controller each iteration (V's latents move under the old one) instead of continuing it."""
+    fresh_controller: bool = False
+    """Train a new controller each iteration instead of continuing the last one (V's latents move under it)."""
     controller_options: tuple[str, ...] = ()
     """PPO options of the controller as KEY=VALUE (e.g. n_envs=64 ent_coef=0.0)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("initial_steps", "collect_steps", "latent_dim", "vae_hidden", "model_hidden", "mixtures",
-                     "sequence_length", "batch_size", "dream_horizon"):
+                     "sequence_length", "batch_size"):
             require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
-        for name in ("vae_updates", "vae_warmup", "model_updates", "dream_steps", "frame_size"):
+        for name in ("vae_updates", "vae_warmup", "model_updates", "dream_steps", "frame_size", "dream_horizon"):
             require(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be >= 0")
         require(self.reward_weight >= 0, f"--reward-weight must be >= 0, got {self.reward_weight}")
         require(self.temperature >= 0, f"--temperature must be >= 0, got {self.temperature}")
@@ -218,7 +219,8 @@ class WorldModel:
                                    config.mixtures).to(self.device)
         self.model_optimizer = make_optimizer("adam", self.model, lr=config.learning_rate)
         self.dream = DreamVectorEnv(self.model, torch.zeros(1, config.latent_dim, device=self.device),
-                                    config.controller_config().n_envs, config.dream_horizon, config.temperature)
+                                    config.controller_config().n_envs, config.dream_horizon or 1,
+                                    config.temperature)
         self.controller = self.make_controller()
         self.episodes = Episodes()
         self.rng = np.random.default_rng(config.seed)
@@ -333,33 +335,40 @@ class WorldModel:
             sums["vae/kl_nats"] += kl.mean().item()
         return {key: value / max(updates, 1) for key, value in sums.items()}
 
-    def sequences(self, latents: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        """A batch of (T, B) training windows from the episodes, padded, with a mask of real steps."""
-        episodes, config = self.episodes, self.config
-        lengths = np.array([len(a) for a in episodes.actions])
-        chosen = self.rng.choice(len(lengths), size=config.batch_size, p=lengths / lengths.sum())
-        window = min(config.sequence_length, int(lengths[chosen].max()))
-        z = torch.zeros(window, config.batch_size, config.latent_dim, device=self.device)
-        next_z, mask = torch.zeros_like(z), torch.zeros(window, config.batch_size, device=self.device)
-        rewards, ends = torch.zeros_like(mask), torch.zeros_like(mask)
-        actions = torch.zeros(window, config.batch_size, *self.action_space.shape, device=self.device)
-        for column, e in enumerate(chosen):
-            start = int(self.rng.integers(max(lengths[e] - window, 0) + 1))
-            n = min(window, lengths[e] - start)
-            z[:n, column] = latents[e][start:start + n]
-            next_z[:n, column] = latents[e][start + 1:start + n + 1]
-            actions[:n, column] = torch.as_tensor(episodes.actions[e][start:start + n], dtype=torch.float32)
-            rewards[:n, column] = torch.from_numpy(episodes.rewards[e][start:start + n])
-            mask[:n, column] = 1.0
-            if episodes.terminated[e] and start + n == lengths[e]:
-                ends[n - 1, column] = 1.0
-        return z, actions, next_z, rewards, ends, mask
+    def sequences(self, flat: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """A batch of (T, B) training windows from the episodes, gathered at once from the flat arrays of
+        `flatten()`; steps past an episode's end repeat its last step and are masked out."""
+        lengths = flat["lengths"]
+        chosen = torch.from_numpy(self.rng.choice(len(lengths), size=self.config.batch_size,
+                                                  p=(lengths / lengths.sum()).numpy()))
+        length = lengths[chosen]  # (B,)
+        window = min(self.config.sequence_length, int(length.max()))
+        start = (torch.from_numpy(self.rng.random(len(chosen))) * ((length - window).clamp(min=0) + 1)).long()
+        count = (length - start).clamp(max=window)  # (B,) real steps in each window
+        t = torch.arange(window).unsqueeze(1)  # (T, 1)
+        offset = start + torch.minimum(t, count - 1)  # (T, B) step inside the episode
+        step, frame = flat["step_start"][chosen] + offset, flat["frame_start"][chosen] + offset
+        mask = (t < count).float()
+        ends = ((t == count - 1) & (start + count == length) & flat["terminated"][chosen]).float() * mask
+        return (flat["latents"][frame], flat["actions"][step], flat["latents"][frame + 1], flat["rewards"][step],
+                ends, mask)
+
+    def flatten(self) -> dict[str, torch.Tensor]:
+        """Every episode's latents (V's posterior means), actions and rewards as flat tensors with offsets."""
+        episodes = self.episodes
+        lengths = torch.tensor([len(a) for a in episodes.actions])
+        step_start = torch.cumsum(lengths, 0) - lengths
+        return {"latents": self.encode(episodes.all_frames()), "lengths": lengths, "step_start": step_start,
+                "frame_start": step_start + torch.arange(len(lengths)),  # each episode has one frame more
+                "actions": torch.as_tensor(np.concatenate(episodes.actions), device=self.device),
+                "rewards": torch.as_tensor(np.concatenate(episodes.rewards), device=self.device),
+                "terminated": torch.tensor(episodes.terminated)}
 
     def train_model(self, updates: int) -> dict[str, float]:
-        latents = [self.encode(frames) for frames in self.episodes.frames]
+        flat = self.flatten()
         sums: dict[str, float] = {}
         for _ in range(updates):
-            losses = self.model.losses(*self.sequences(latents))
+            losses = self.model.losses(*self.sequences(flat))
             loss = losses["latent_nll"] + self.config.reward_weight * losses["reward_mse"] + losses["end_bce"]
             self.model_optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -369,12 +378,20 @@ class WorldModel:
                 sums[f"model/{key}"] = sums.get(f"model/{key}", 0.0) + value.item()
         return {key: value / max(updates, 1) for key, value in sums.items()}
 
+    def dream_horizon(self) -> int:
+        return self.config.dream_horizon or max(len(actions) for actions in self.episodes.actions)
+
+    def reward_bounds(self) -> tuple[float, float]:
+        rewards = np.concatenate(self.episodes.rewards)
+        return float(rewards.min()), float(rewards.max())
+
     def initial_latents(self) -> torch.Tensor:
         return self.encode(np.stack([frames[0] for frames in self.episodes.frames]))
 
     def train_controller(self, dream_steps: int) -> dict[str, float]:
         """PPO, unchanged, on the dream; fresh dream episodes each iteration (M changed under them)."""
         self.dream.initial_latents = self.initial_latents()
+        self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         if self.config.fresh_controller:
             self.controller.close()
             self.controller = self.make_controller()
@@ -465,8 +482,9 @@ class WorldModel:
     @torch.no_grad()
     def dream_return(self, episodes: int, seed: int) -> float:
         """The greedy controller's mean return over its first episode in each of `episodes` dream envs."""
-        dream = DreamVectorEnv(self.model, self.initial_latents(), episodes, self.config.dream_horizon,
+        dream = DreamVectorEnv(self.model, self.initial_latents(), episodes, self.dream_horizon(),
                                self.config.temperature)
+        dream.reward_bounds = self.reward_bounds()
         observation, _ = dream.reset(seed=seed)
         totals, alive = np.zeros(episodes), np.ones(episodes, dtype=bool)
         while alive.any():
@@ -510,6 +528,7 @@ class WorldModel:
         self.iteration = iteration
         temperature = self.config.temperature if temperature is None else temperature
         dream = DreamVectorEnv(self.model, self.encode(real["frames"][0][None]), 1, steps, temperature)
+        dream.reward_bounds = self.reward_bounds()
         observation, _ = dream.reset(seed=seed)
         imagined, dream_return, latent_dim = [real["frames"][0]], 0.0, self.config.latent_dim
         for _ in range(steps):
@@ -546,6 +565,7 @@ class WorldModel:
         self.vae_steps = int(state["vae_steps"])
         self.rng.bit_generator.state = state["rng"]
         self.dream.initial_latents = self.initial_latents()
+        self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         self.controller.load_state_dict(state["controller"])
 
     def close(self) -> None:
