@@ -86,8 +86,9 @@ class WorldModelConfig(AgentConfig):
     (M cannot be trusted past what it has seen, and a controller would farm its mistakes there)."""
     temperature: float = 1.0
     """The dream's randomness (the paper's tau): 0 is deterministic, above 1 harder than the model believes."""
-    fresh_controller: bool = False
-    """Train a new controller each iteration instead of continuing the last one (V's latents move under it)."""
+    fresh_controller: bool = True
+    """Train a new controller each iteration (V's latents move under the old one, and a continued PPO whose
+    entropy collapsed on an early, wrong model stayed stuck even once M was accurate)."""
     controller_options: tuple[str, ...] = ()
     """PPO options of the controller as KEY=VALUE (e.g. n_envs=64 ent_coef=0.0)."""
 
