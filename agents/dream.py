@@ -128,7 +128,8 @@ class DreamVectorEnv(VectorEnv):
     """M as a batched vector env: observations are [z, h] float32 vectors, actions the real env's.
 
     Episodes start from latents of real first frames (drawn from `initial_latents`) with a zero state,
-    end when M's termination probability exceeds 0.5 (`terminated`) or after `max_episode_steps`
+    end when M says so (`terminated`: drawn with M's probability, or above 0.5 at temperature 0) or after
+    `max_episode_steps`
     (`truncated`, never merged with terminated). Autoreset is Gymnasium's NEXT_STEP mode, as the
     standard vector envs: the step after an end resets that sub-env and returns reward 0.
     """
@@ -190,7 +191,12 @@ class DreamVectorEnv(VectorEnv):
         reward = prediction.reward.clone()
         if self.reward_bounds is not None:
             reward = reward.clamp(*self.reward_bounds)
-        terminated = torch.sigmoid(prediction.end_logit) > 0.5
+        end_probability = torch.sigmoid(prediction.end_logit)
+        if self.temperature > 0:  # M's hazard, sampled: a rare end (CartPole's fall) is never above 0.5
+            terminated = torch.rand(end_probability.shape, generator=self.generator,
+                                    device=self.device) < end_probability
+        else:
+            terminated = end_probability > 0.5
         self.elapsed += 1
         truncated = (self.elapsed >= self.max_episode_steps) & ~terminated
         resetting = self.needs_reset.clone()  # these sub-envs ended last step: this step starts them afresh
