@@ -123,22 +123,27 @@ class PPO:
     score_key: ClassVar[str] = "mean_return"
     score_mode: ClassVar[str] = "max"
 
-    def __init__(self, config: PPOConfig, device: torch.device | None = None) -> None:
+    def __init__(self, config: PPOConfig, device: torch.device | None = None,
+                 envs: gym.vector.VectorEnv | None = None) -> None:
         self.config = config
         self.device = device or torch.device("cpu")
         self.atari = is_atari(config.env)  # ale-py games get the Atari wrapper stack
-        self.eval_env = self.make_env()  # refuses spaces PPO cannot take before anything else is built
-        require_ppo_actions(config.env, self.eval_env.action_space)
-        space = self.eval_env.observation_space
-        if isinstance(space, gym.spaces.Dict) and config.memory != "none":
-            self.eval_env.close()
-            raise ConfigError(f"--memory {config.memory} needs array observations, but {config.env}'s are a Dict "
-                              f"({', '.join(space.spaces)}); use --memory none")
-        if isinstance(space, gym.spaces.Dict) and config.normalize_observation:
-            self.eval_env.close()
-            raise ConfigError(f"--normalize-observation takes array observations, but {config.env}'s are a Dict "
-                              f"({', '.join(space.spaces)}); drop it")
-        self.envs = self.make_vec_env()
+        # A ready vector env (e.g. the world model's dream, agents/dream.py) replaces the one made from
+        # config.env; such a PPO has no evaluation env of its own (its owner evaluates it).
+        require(envs is None or envs.num_envs == config.n_envs,
+                f"the given vector env has {getattr(envs, 'num_envs', 0)} envs, but --n-envs is {config.n_envs}")
+        self.eval_env = self.make_env() if envs is None else None  # refuses spaces PPO cannot take first
+        probe = self.eval_env if envs is None else None
+        require_ppo_actions(config.env, probe.action_space if probe else envs.single_action_space)
+        space = probe.observation_space if probe else envs.single_observation_space
+        for needs_arrays, option in ((config.memory != "none", f"--memory {config.memory}"),
+                                     (config.normalize_observation, "--normalize-observation")):
+            if isinstance(space, gym.spaces.Dict) and needs_arrays:
+                if probe:
+                    probe.close()
+                raise ConfigError(f"{option} needs array observations, but {config.env}'s are a Dict "
+                                  f"({', '.join(space.spaces)}); drop it")
+        self.envs = self.make_vec_env() if envs is None else envs
         self.action_space = self.envs.single_action_space
         self.model = ActorCritic(space, self.action_space, config.hidden_sizes, config.activation,
                                  config.shared_network, config.memory, config.memory_size,
@@ -419,7 +424,8 @@ class PPO:
 
     def close(self) -> None:
         self.envs.close()
-        self.eval_env.close()
+        if self.eval_env is not None:
+            self.eval_env.close()
 
 
 def map_arrays(tree: Any, function: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The `gymforge` command: train, evaluate, watch, sample, runs, board, list. A thin layer over gymforge.api.
+"""The `gymforge` command: train, evaluate, watch, sample, dream, runs, board, list. A thin layer over gymforge.api.
 
 Hyperparameter flags come from each algorithm's config dataclass (tyro), so no option is written twice.
 User mistakes print one line on stderr and exit 2; nothing a user can cause prints a traceback.
@@ -137,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--check", type=int, default=100, metavar="N",
                         help="compare onnxruntime with PyTorch on N sample inputs (default 100; 0 skips)")
     export.set_defaults(handler=command_export)
+    dream = commands.add_parser("dream", help="a world model's imagined episode beside the real one, as a GIF")
+    dream.add_argument("run_dir", type=Path)
+    dream.add_argument("--steps", type=int, default=100, help="dream steps at most (default 100)")
+    dream.add_argument("--out", type=Path, default=Path("dream.gif"), help=".gif or .mp4 (default dream.gif)")
+    dream.add_argument("--temperature", type=float, default=None, help="the dream's randomness (default: the run's)")
+    dream.add_argument("--seed", type=int, default=None, help="seed of the shared start (default: the watch seed)")
+    dream.add_argument("--checkpoint", default="best")
+    dream.set_defaults(handler=command_dream)
 
     listing = commands.add_parser("list", help="the algorithms and their presets")
     listing.set_defaults(handler=command_list)
@@ -287,6 +295,33 @@ def command_watch(args: argparse.Namespace) -> int:
 
         save_video(result.frames, args.record, fps=env.metadata.get("render_fps", 30))
         print(f"wrote {args.record}", file=sys.stderr)
+    return 0
+
+
+def command_dream(args: argparse.Namespace) -> int:
+    from gymforge.api import load_learner
+    from gymforge.run import Run
+
+    if args.steps <= 0:
+        raise UserError(f"--steps must be positive, got {args.steps}")
+    if args.out.suffix.lower() not in (".gif", ".mp4"):
+        raise UserError(f"--out must name a .gif or .mp4 file, got {args.out}")
+    if args.temperature is not None and args.temperature < 0:
+        raise UserError(f"--temperature must be >= 0, got {args.temperature}")
+    run, _ = Run.open(args.run_dir)
+    if run.algo != "worldmodel":
+        raise UserError(f"{args.run_dir} is a {run.algo} run; `gymforge dream` needs a worldmodel run")
+    learner = load_learner(args.run_dir, args.checkpoint)
+    try:
+        seed = learner.config.seed + 20_000 if args.seed is None else args.seed
+        frames, dream_return, real_return = learner.dream_video(args.steps, seed, args.temperature)
+    finally:
+        learner.close()
+    from envs import save_video
+
+    save_video(frames, args.out, fps=10)
+    print(f"dream return {dream_return:.2f}, real return {real_return:.2f} from the same start", file=sys.stderr)
+    print(f"wrote {args.out} ({len(frames)} frames: dream left, real right)", file=sys.stderr)
     return 0
 
 

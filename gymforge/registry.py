@@ -53,6 +53,8 @@ ALGORITHMS: dict[str, Algorithm] = {
                   "deep Q-networks with Double DQN, dueling heads, n-step returns, prioritized replay"),
         Algorithm("ppo", "agents.ppo", "PPO", "PPOConfig",
                   "proximal policy optimization: discrete/continuous actions, CNN, LSTM/GRU or transformer memory"),
+        Algorithm("worldmodel", "agents.worldmodel", "WorldModel", "WorldModelConfig",
+                  "world model: VAE on frames, MDN-RNN dynamics, PPO controller trained in the dream"),
         Algorithm("ae", "generative.autoencoder", "Autoencoder", "AEConfig",
                   "autoencoder, dense or convolutional, optionally denoising", "generative"),
         Algorithm("vae", "generative.vae", "VAE", "VAEConfig",

@@ -1,0 +1,121 @@
+"""Real environment steps (and wall-clock) to a bar: the world model (controller trained only in the dream)
+against gymforge's model-free PPO from the same pixels, side by side in one run, over seeds.
+
+    python benchmarks/world_model.py                       # gymforge/Catch-v0, bar: catch rate >= 0.9, seeds 0 1 2
+    python benchmarks/world_model.py --env CartPole-v1 --bar 195 --metric mean_return --wm-steps 20000 --ppo-steps 20000
+
+The bar is checked after every world-model iteration and every --ppo-check-every PPO steps, on 100 episodes of
+the test split (seeds apart from training and from the validation episodes that pick best.pt). Wall-clock counts
+training only (evaluation excluded), one torch thread each, on a shared machine. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from gymforge import api  # noqa: E402
+
+
+def evaluate(learner: Any) -> dict[str, float]:
+    try:
+        return learner.evaluate("test")
+    except TypeError:  # a learner without splits (before the shared evaluate contract reached it)
+        return learner.evaluate()
+
+
+def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float, check_every: int,
+           options: dict[str, Any]) -> dict[str, Any]:
+    """Train until evaluate()[metric] >= bar or the budget of real steps is spent."""
+    config = api.make_config(algo, {"env": env, "seed": seed, "steps": budget, "eval_episodes": 100, **options})
+    learner = api.build_learner(algo, config)
+    train_time, next_check, history = 0.0, check_every, []
+    result = {"algo": algo, "seed": seed, "reached": False, "steps": None, "wall_clock_s": None}
+    try:
+        while learner.progress < budget:
+            started = time.perf_counter()
+            learner.train_step()
+            train_time += time.perf_counter() - started
+            if learner.progress < next_check and learner.progress < budget:
+                continue
+            next_check = learner.progress + check_every
+            figures = evaluate(learner)
+            history.append((learner.progress, round(figures[metric], 3)))
+            extra = "".join(f" {key} {figures[key]:.3g}" for key in ("dream_return", "latent_error_h1",
+                                                                      "frame_error_h5", "reward_error")
+                            if key in figures)
+            print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s, {metric} "
+                  f"{figures[metric]:.3f}{extra}", flush=True)
+            if figures[metric] >= bar:
+                result.update(reached=True, steps=learner.progress, wall_clock_s=round(train_time, 1),
+                              figures={k: round(v, 4) for k, v in figures.items()})
+                break
+    finally:
+        learner.close()
+    result["history"] = history
+    return result
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="gymforge/Catch-v0")
+    parser.add_argument("--metric", default="success_rate")
+    parser.add_argument("--bar", type=float, default=0.9)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--wm-steps", type=int, default=5_000, help="real-step budget of the world model")
+    parser.add_argument("--ppo-steps", type=int, default=60_000, help="real-step budget of PPO")
+    parser.add_argument("--ppo-check-every", type=int, default=1_024)
+    parser.add_argument("--wm", nargs="*", default=[], help="world-model options KEY=VALUE")
+    parser.add_argument("--ppo", nargs="*", default=[], help="PPO options KEY=VALUE")
+    parser.add_argument("--only", choices=["worldmodel", "ppo"], default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    import yaml
+
+    def options(pairs: list[str]) -> dict[str, Any]:
+        return {key: yaml.safe_load(value) for key, value in (pair.split("=", 1) for pair in pairs)}
+
+    results: dict[str, list[dict[str, Any]]] = {"worldmodel": [], "ppo": []}
+    for seed in args.seeds:  # the two sides alternate, so they share the machine's load alike
+        if args.only in (None, "worldmodel"):
+            print(f"worldmodel seed {seed}", flush=True)
+            results["worldmodel"].append(to_bar("worldmodel", args.env, seed, args.wm_steps, args.metric, args.bar,
+                                                1, options(args.wm)))
+        if args.only in (None, "ppo"):
+            print(f"ppo seed {seed}", flush=True)
+            results["ppo"].append(to_bar("ppo", args.env, seed, args.ppo_steps, args.metric, args.bar,
+                                         args.ppo_check_every, options(args.ppo)))
+    summary: dict[str, Any] = {"env": args.env, "metric": args.metric, "bar": args.bar, "seeds": args.seeds}
+    for algo, runs in results.items():
+        if not runs:
+            continue
+        reached = [r for r in runs if r["reached"]]
+        summary[algo] = {"reached": f"{len(reached)}/{len(runs)}",
+                         "steps": [r["steps"] for r in runs], "wall_clock_s": [r["wall_clock_s"] for r in runs],
+                         "median_steps": median([r["steps"] for r in reached]),
+                         "median_wall_clock_s": median([r["wall_clock_s"] for r in reached]),
+                         "history": {r["seed"]: r["history"] for r in runs}}
+        print(f"{algo}: reached {len(reached)}/{len(runs)}, steps {summary[algo]['steps']}, "
+              f"wall-clock {summary[algo]['wall_clock_s']} s", flush=True)
+    wm, ppo = summary.get("worldmodel", {}), summary.get("ppo", {})
+    if wm.get("median_steps") and ppo.get("median_steps"):
+        summary["real_step_ratio_wm_over_ppo"] = round(wm["median_steps"] / ppo["median_steps"], 4)
+        summary["wall_clock_ratio_wm_over_ppo"] = round(wm["median_wall_clock_s"] / ppo["median_wall_clock_s"], 3)
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
