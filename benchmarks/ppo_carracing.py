@@ -22,20 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-EVAL_SEED = 10_000
-
-
-def play(env, act, episodes: int) -> float:
-    returns = []
-    for index in range(episodes):
-        observation, _ = env.reset(seed=EVAL_SEED + index)
-        total, done = 0.0, False
-        while not done:
-            observation, reward, terminated, truncated, _ = env.step(act(observation))
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
+from benchmarks.ppo_mujoco import play  # noqa: E402  (one evaluator for both PPO benchmarks)
 
 
 def main() -> None:
