@@ -215,7 +215,7 @@ def report_run(run: Any) -> int:
     key = summary.get("score_key")
     best_text = f", best {key} {best:.4g} (validation, chose best.pt)" if best is not None else ""
     final = summary.get("final_eval") or {}
-    final_text = (f"; last policy on test {final['split']} data: {key} {final[key]:.4g}"
+    final_text = (f"; last policy on the {final['split']} split: {key} {final[key]:.4g}"
                   if key in final and "split" in final else "")
     print(f"{status}: {run.path} after {summary.get('progress')} steps in {summary.get('wall_clock_s', 0):.1f} s"
           f"{best_text}{final_text}", file=sys.stderr)

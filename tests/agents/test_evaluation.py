@@ -110,7 +110,7 @@ def test_runs_table_reads_old_summaries_and_shows_both_figures(tmp_path):
     trained = gymforge("train", "qlearning", "--env", "CliffWalking-v1", "--steps", "3000", "--eval-every", "1000",
                        "--logdir", str(tmp_path), "--name", "new")
     assert trained.returncode == 0, trained.stderr
-    assert "(validation, chose best.pt)" in trained.stderr and "last policy on test" in trained.stderr
+    assert "(validation, chose best.pt)" in trained.stderr and "last policy on the test split" in trained.stderr
     old = tmp_path / "old"
     old.mkdir()
     (old / "config.yaml").write_text((tmp_path / "new" / "config.yaml").read_text())
