@@ -331,12 +331,9 @@ class DQN:
         self.steps += self.config.n_envs * distributed.world_size()  # torchrun: global env steps
         self.episode_stats += finished_episodes(infos)
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
-        end = min(self.steps + config.log_every, config.steps)
-        for every in (config.eval_every, config.checkpoint_every):  # stop on the boundary, so evals land on it
-            if every:
-                end = min(end, (self.steps // every + 1) * every)
+        end = min(self.steps + config.log_every, config.steps if limit is None else limit)
         stats = []
         while self.steps < end:
             before = self.steps

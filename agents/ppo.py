@@ -378,7 +378,7 @@ class PPO:
                         "train/stopped_early": float(stopped_early)})
         return metrics
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         with distributed.merged_normalization(self.envs):  # torchrun: every rank normalizes alike
             episodes = self.collect_rollout()
         return {**self.update(), **episode_metrics(episodes)}

@@ -196,10 +196,10 @@ class QLearning:
             bootstrap = float(probabilities @ row)
         return reward + config.gamma * float(bootstrap)
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         episodes, td_errors = [], []
-        end = min(self.steps + config.log_every, config.steps)
+        end = min(self.steps + config.log_every, config.steps if limit is None else limit)
         epsilon, learning_rate = self.schedules()
         while self.steps < end:
             epsilon, learning_rate = self.schedules()

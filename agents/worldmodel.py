@@ -297,7 +297,7 @@ class WorldModel:
     def progress(self) -> int:
         return self.steps
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         budget = config.initial_steps if self.iteration == 0 else config.collect_steps
         self.action_space.seed(config.seed + self.iteration)

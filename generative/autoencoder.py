@@ -88,7 +88,7 @@ class Autoencoder(GenerativeLearner):
         noise = torch.randn(images.shape, generator=self.corruption, device=images.device)
         return (images + std * noise).clamp(0.0, 1.0)
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         images, _ = self.next_batch()
         logits = self.model.decode(self.model.encode(self.corrupt(images)))
         loss = -bernoulli_log_likelihood(logits, images).mean()

@@ -117,7 +117,7 @@ class CycleGAN(GenerativeLearner):
         self.optimizers = {"generators": make_optimizer("adam", generators, lr=config.learning_rate, betas=(0.5, 0.999)),
                            "critics": make_optimizer("adam", critics, lr=config.learning_rate, betas=(0.5, 0.999))}
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         config, nets = self.config, self.networks
         real_a, _ = self.next_batch()  # (B, C, H, W) in [0, 1]
         real_b = self.train_b[distributed.shard(self.batches_b.next_indices()).to(self.device)]

@@ -209,7 +209,7 @@ class AdversarialLearner(GenerativeLearner):
         one_hot = self.one_hot(labels)
         return self.generate(latent, one_hot), one_hot
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         images, labels = self.next_batch()
         real = images * 2.0 - 1.0  # (B, C, H, W) in [-1, 1]
         fake, one_hot = self.fake_batch(len(real), labels)

@@ -27,14 +27,9 @@ from generative.images import make_grid, save_png
 from generative.metrics import sample_figures
 from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
+from gymforge.learner import check_split
 
 EVAL_SEED_OFFSET = 7_777  # validation draws the same latents every time, so curves compare like with like
-SPLITS = ("validation", "test")
-
-
-def check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise UserError(f"evaluate's split must be validation or test, got {split!r}")
 
 
 class GenerativeLearner:

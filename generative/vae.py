@@ -151,7 +151,7 @@ class VAE(GenerativeLearner):
             return bernoulli_log_likelihood(output, targets)
         return discretized_logistic_log_likelihood(output, targets)
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         images, labels = self.next_batch()
         targets = self.likelihood_targets(images, self.binarize_generator)  # a fresh binarization every batch
         one_hot = self.one_hot(labels)

@@ -74,7 +74,7 @@ class WGANGP(AdversarialLearner):
     def network_architecture(self) -> str:
         return self.config.architecture
 
-    def train_step(self) -> dict[str, float]:
+    def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         critic_optimizer = self.optimizers["critic"]
         for _ in range(config.critic_steps):

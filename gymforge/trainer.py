@@ -109,7 +109,7 @@ class Trainer:
         window_start, window_progress = started, start_progress
         try:
             while learner.progress < config.steps:
-                metrics = learner.train_step()
+                metrics = learner.train_step(min(next_eval, next_checkpoint, next_keep, config.steps))
                 progress = learner.progress
                 now = time.perf_counter()
                 self.elapsed += now - started

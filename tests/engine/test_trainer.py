@@ -123,7 +123,7 @@ class ExplodingLearner:
     def progress(self):
         return self.steps
 
-    def train_step(self):
+    def train_step(self, limit=None):
         self.steps += 1
         return {"train/loss": float("nan") if self.steps >= self.config.blow_up_at else 1.0}
 
