@@ -82,10 +82,11 @@ class Trainer:
         return int(state["progress"])
 
     # ---- the loop -----------------------------------------------------------------------------------
-    def fit(self, resume: bool = False) -> dict[str, Any]:
-        """Train to the budget. Returns the run summary; status is finished, interrupted or failed."""
+    def fit(self, resume: bool = False, close: bool = True) -> dict[str, Any]:
+        """Train to the budget. Returns the run summary; status is finished, stopped, interrupted or failed.
+        resume: load the run's last.pt first. close=False leaves the learner open (the Python API's learn())."""
         learner, config = self.learner, self.config
-        start_progress = self.restore() if resume else 0
+        start_progress = self.restore() if resume else learner.progress
         # purge_step drops events a killed process logged after its last checkpoint (whose own step was
         # logged before it was saved): no duplicated steps, no gap.
         self.logger = (Logger(self.run.path, purge_step=start_progress + 1 if resume else None)
@@ -146,7 +147,8 @@ class Trainer:
             self.restore_signal_handlers(previous_handlers)
             bar.close()
             self.logger.close()
-            learner.close()
+            if close:
+                learner.close()
         return self.run.write_summary(self.summary_fields(status))
 
     def evaluate(self, progress: int, bar: tqdm) -> None:
