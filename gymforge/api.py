@@ -19,36 +19,9 @@ from gymforge.seeding import resolve_device, seed_everything
 from gymforge.trainer import Trainer
 
 
-def preset_values(algo: str, preset: str | None, subject: str | None) -> dict[str, Any]:
-    """A preset's option values. preset="auto" picks the one named after the environment, if any."""
-    presets = get_algorithm(algo).presets
-    if preset in (None, "none"):
-        return {}
-    if preset == "auto":
-        return dict(presets.get(subject, {})) if subject else {}
-    if preset not in presets:
-        raise ConfigError(f"{algo} has no preset {preset!r}; its presets: {', '.join(presets) or 'none'}")
-    values = dict(presets[preset])
-    preset_subject = values.get("env", values.get("data", preset))
-    if subject and subject != preset_subject:
-        raise ConfigError(f"preset {preset!r} is tuned for {preset_subject}, not {subject}; "
-                          f"drop --preset or use --env {preset_subject}")
-    return values
-
-
 def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
-    """Defaults < preset < values."""
-    _, config_class = get_algorithm(algo).load()
-    values = dict(values or {})
-    fields = {field.name: field for field in dataclasses.fields(config_class)}
-    subject_field = "env" if "env" in fields else "data"
-    subject = values.get(subject_field)
-    if subject is None and preset in (None, "auto") and subject_field in fields:
-        subject = fields[subject_field].default  # the default environment gets its preset too
-    preset_options = preset_values(algo, preset, subject)
-    if preset not in (None, "auto", "none") and subject is None:  # a named preset without --env brings its env
-        preset_options.setdefault(subject_field, preset)
-    return config_from_dict(config_class, {**preset_options, **values}, source=f"{algo} options")
+    """Defaults < preset < values (gymforge.registry holds the rule)."""
+    return get_algorithm(algo).make_config(values, preset)
 
 
 def build_learner(algo: str, config: TrainConfig) -> Learner:

@@ -5,6 +5,7 @@ Entries are import paths, so the engine never imports an algorithm until one is 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from gymforge.config import config_from_dict
 from gymforge.errors import ConfigError
 
 
@@ -33,6 +35,45 @@ class Algorithm:
     @property
     def presets(self) -> dict[str, dict[str, Any]]:
         return load_presets(self.module.partition(".")[0], self.name)
+
+    @property
+    def subject_field(self) -> str:
+        """The one rule for env versus data: agents train on --env, generative models on --data."""
+        return "data" if self.kind == "generative" else "env"
+
+    def preset_values(self, preset: str | None, subject: str | None) -> dict[str, Any]:
+        """A preset's option values. preset="auto" picks the one named after the subject, if any."""
+        presets = self.presets
+        if preset in (None, "none"):
+            return {}
+        if preset == "auto":
+            return dict(presets.get(subject, {})) if subject else {}
+        if preset not in presets:
+            raise ConfigError(f"{self.name} has no preset {preset!r}; its presets: {', '.join(presets) or 'none'}")
+        values = dict(presets[preset])
+        preset_subject = values.get(self.subject_field, preset)
+        if subject and subject != preset_subject:
+            raise ConfigError(f"preset {preset!r} is tuned for {preset_subject}, not {subject}; "
+                              f"drop --preset or use --{self.subject_field} {preset_subject}")
+        return values
+
+    def option_values(self, values: dict[str, Any] | None = None, preset: str | None = "auto") -> dict[str, Any]:
+        """Defaults < preset < values, as the option values to build the config from (nothing constructed yet)."""
+        _, config_class = self.load()
+        values = dict(values or {})
+        subject = values.get(self.subject_field)
+        if subject is None and preset in (None, "auto"):  # the default subject gets its preset too
+            subject = next(field.default for field in dataclasses.fields(config_class)
+                           if field.name == self.subject_field)
+        options = self.preset_values(preset, subject)
+        if preset not in (None, "auto", "none") and subject is None:  # a named preset without --env brings its env
+            options.setdefault(self.subject_field, preset)
+        return {**options, **values}
+
+    def make_config(self, values: dict[str, Any] | None = None, preset: str | None = "auto") -> Any:
+        """The config: defaults < preset < values, checked and constructed once."""
+        _, config_class = self.load()
+        return config_from_dict(config_class, self.option_values(values, preset), source=f"{self.name} options")
 
 
 @cache
