@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import torch
 
 from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint
-from gymforge.config import TrainConfig, config_from_dict, save_config
+from gymforge.config import TrainConfig, config_from_dict, save_config, unconstructed
 from gymforge.errors import ConfigError
 from gymforge.learner import Learner
 from gymforge.registry import get_algorithm
@@ -22,6 +23,24 @@ from gymforge.trainer import Trainer
 def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
     """Defaults < preset < values (gymforge.registry holds the rule)."""
     return get_algorithm(algo).make_config(values, preset)
+
+
+def configure(algo: str, flags: list[str], file_values: dict[str, Any] | None = None, preset: str | None = "auto",
+              show_help: bool = False) -> TrainConfig:
+    """`gymforge train`'s one config path: defaults < preset < --config file < command-line flags, resolved here
+    and constructed once (tyro parses the flags over defaults that are not yet validated)."""
+    import tyro
+
+    algorithm = get_algorithm(algo)
+    _, config_class = algorithm.load()
+    subject_flag = f"--{algorithm.subject_field}"
+    peek = argparse.ArgumentParser(add_help=False)  # the subject picks the preset before the flags are parsed
+    peek.add_argument(subject_flag)
+    subject = getattr(peek.parse_known_args(flags)[0], algorithm.subject_field)
+    values = {**(file_values or {}), **({algorithm.subject_field: subject} if subject else {})}
+    defaults = unconstructed(config_class, algorithm.option_values(values, preset))
+    return tyro.cli(config_class, args=flags + (["--help"] if show_help else []), default=defaults,
+                    prog=f"gymforge train {algo}", description=config_class.__doc__)
 
 
 def build_learner(algo: str, config: TrainConfig) -> Learner:

@@ -153,11 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- train ------------------------------------------------------------------------------------------
 def command_train(argv: list[str]) -> int:
-    import tyro
-
     from gymforge import api
     from gymforge.config import read_config_file
-    from gymforge.registry import get_algorithm
 
     if any(arg == "--resume" or arg.startswith("--resume=") for arg in argv):
         resume_options = argparse.ArgumentParser(prog="gymforge train --resume", add_help=False)
@@ -173,32 +170,21 @@ def command_train(argv: list[str]) -> int:
     algo_word = argv[0] if argv and not argv[0].startswith("-") else None
     argv = argv[1:] if algo_word else argv
     run_options = argparse.ArgumentParser(prog="gymforge train", add_help=False)
-    for flag in ("--name", "--logdir", "--config", "--preset", "--env", "--data"):
+    for flag in ("--name", "--logdir", "--config", "--preset"):
         run_options.add_argument(flag)
     run_options.add_argument("-h", "--help", action="store_true")
-    options, rest = run_options.parse_known_args(argv)
+    options, flags = run_options.parse_known_args(argv)
 
     file_algo, file_values = read_config_file(Path(options.config)) if options.config else (None, {})
     algo = algo_word or file_algo
     if not algo:
         print(TRAIN_USAGE, file=sys.stderr)
         return 0 if options.help else 2
-    algorithm = get_algorithm(algo)
     if file_algo and file_algo != algo:
         raise UserError(f"{options.config} is a {file_algo} config, not {algo}")
-    values = dict(file_values)
-    subject_flag = "data" if algorithm.kind == "generative" else "env"
-    subject = getattr(options, subject_flag) or values.get(subject_flag)
-    if subject:
-        values[subject_flag] = subject
-    defaults = api.make_config(algo, values, options.preset or "auto")
     if options.help:
         print(TRAIN_USAGE)
-    _, config_class = algorithm.load()
-    if subject:  # already folded into the defaults
-        rest += [f"--{subject_flag}", subject]
-    config = tyro.cli(config_class, args=rest + (["--help"] if options.help else []), default=defaults,
-                      prog=f"gymforge train {algo}", description=config_class.__doc__)
+    config = api.configure(algo, flags, file_values, options.preset or "auto", show_help=options.help)
     run = api.train(algo, config, name=options.name, logdir=options.logdir or "runs")
     return report_run(run)
 

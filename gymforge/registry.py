@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from gymforge.config import config_from_dict
+from gymforge.config import checked_values, config_from_dict
 from gymforge.errors import ConfigError
 
 
@@ -68,7 +68,7 @@ class Algorithm:
         options = self.preset_values(preset, subject)
         if preset not in (None, "auto", "none") and subject is None:  # a named preset without --env brings its env
             options.setdefault(self.subject_field, preset)
-        return {**options, **values}
+        return checked_values(config_class, {**options, **values}, source=f"{self.name} options")
 
     def make_config(self, values: dict[str, Any] | None = None, preset: str | None = "auto") -> Any:
         """The config: defaults < preset < values, checked and constructed once."""
