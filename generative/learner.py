@@ -203,6 +203,9 @@ class GenerativeLearner:
             return make_grid(self.interpolation_images(n, seed, label), columns=8)
         return make_grid(self.sample_images(n, seed, label))
 
+    def translate(self, folder: Any, n: int = 64) -> np.ndarray:
+        raise UserError(f"--translate needs a cyclegan run; this is a {type(self).__name__} run")
+
     # ---- evaluation and media -----------------------------------------------------------------------
     def eval_seed(self) -> int:
         """The fixed sample stream of validation (and of the TensorBoard grids): the same latents every time."""

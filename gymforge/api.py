@@ -13,10 +13,10 @@ from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint
 from gymforge.config import TrainConfig, config_from_dict, save_config, unconstructed
 from gymforge.errors import ConfigError
-from gymforge.learner import Learner
+from gymforge.learner import Agent, Learner
 from gymforge.registry import get_algorithm
 from gymforge.run import Run
-from gymforge.seeding import resolve_device, seed_everything
+from gymforge.seeding import resolve_device, seed_everything, stream_seed
 from gymforge.trainer import Trainer
 
 
@@ -92,9 +92,16 @@ def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | N
     return run
 
 
-def load_learner(run_dir: str | Path, checkpoint: str = "best", **overrides: Any) -> Learner:
-    """A trained learner from a run folder (best.pt, falling back to last.pt), ready to evaluate or act."""
+def load_learner(run_dir: str | Path, checkpoint: str = "best", kind: str | None = None,
+                 **overrides: Any) -> Learner:
+    """A trained learner from a run folder (best.pt, falling back to last.pt), ready to evaluate, act or sample.
+    kind="agent" or "generative" refuses, in one line, a run of the other kind."""
     run, config = open_run(run_dir, **overrides)
+    algorithm = get_algorithm(run.algo)
+    if kind is not None and algorithm.kind != kind:
+        what, command = ("generative", "sample") if algorithm.kind == "generative" else ("agent", "watch")
+        raise ConfigError(f"{run_dir} is a {run.algo} {what} run, not {'an agent' if kind == 'agent' else 'a generative'}"
+                          f" one; use `gymforge {command}` for it")
     path = run.checkpoint(checkpoint)
     if not path.exists() and checkpoint == "best":
         path = run.checkpoint("last")
@@ -102,3 +109,24 @@ def load_learner(run_dir: str | Path, checkpoint: str = "best", **overrides: Any
     state = load_checkpoint(path)
     learner.load_state_dict(state["learner"])
     return learner
+
+
+def watch(agent: Agent, episodes: int, seed: int | None = None, render_mode: str = "human") -> tuple[Any, float]:
+    """Play `episodes` greedy episodes of a loaded agent (rendered in a window, or as rgb_array frames to record);
+    returns the EpisodeResult and the env's frame rate."""
+    from agents.episodes import play_episodes
+
+    seed = stream_seed(agent.config.seed, "watch") if seed is None else seed
+    env = agent.make_env(render_mode=render_mode)
+    try:
+        result = play_episodes(env, agent.policy, episodes, seed, record=render_mode == "rgb_array")
+    finally:
+        env.close()
+    return result, env.metadata.get("render_fps", 30)
+
+
+def save_grid(grid: Any, path: str | Path, scale: int = 1) -> Path:
+    """A generator's (H, W, 3) uint8 grid as a PNG, each pixel scale x scale (small images stay sharp)."""
+    from generative.images import save_png
+
+    return save_png(Path(path), grid.repeat(scale, axis=0).repeat(scale, axis=1))

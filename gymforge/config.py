@@ -37,6 +37,8 @@ class TrainConfig:
     """Write checkpoints/last.pt every this many progress units (and at the end, and on Ctrl-C)."""
     keep_every: int = 0
     """Also keep a periodic checkpoints/step-N.pt every this many units; 0 keeps none."""
+    stop_at: float | None = None
+    """Stop at the first evaluation whose score reaches this (at least it for a return, at most for a loss or FID)."""
 
     def __post_init__(self) -> None:
         require(self.steps > 0, f"--steps must be positive, got {self.steps}")
@@ -63,6 +65,8 @@ class AgentConfig(TrainConfig):
     """Keys of a Dict (or positions of a Tuple) observation to use; empty uses every key an encoder can take."""
     eval_episodes: int = 20
     """Greedy episodes per evaluation."""
+    eval_video: bool = True
+    """Record one greedy episode at each evaluation to TensorBoard as a video (--no-eval-video skips it)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -18,6 +18,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def stream_seed(seed: int, name: str, *index: int) -> int:
+    """A seed for the named random stream `name` of a run seeded `seed`: independent of the run's own seed and of
+    every other name, and the same on every machine (SeedSequence over the name's bytes, not Python's hash)."""
+    key = (*name.encode(), *index)
+    return int(np.random.SeedSequence(abs(int(seed)), spawn_key=key).generate_state(1, dtype=np.uint32)[0] >> 1)
+
+
 def rng_state() -> dict[str, Any]:
     """The global RNG states as tensors and primitives (loadable with weights_only=True)."""
     _, keys, position, has_gauss, cached_gaussian = np.random.get_state()
