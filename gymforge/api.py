@@ -12,7 +12,7 @@ import torch
 from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint
 from gymforge.config import TrainConfig, config_from_dict, save_config, unconstructed
-from gymforge.errors import ConfigError
+from gymforge.errors import CheckpointError, ConfigError, UserError
 from gymforge.learner import Agent, Learner
 from gymforge.registry import get_algorithm
 from gymforge.run import Run
@@ -130,3 +130,36 @@ def save_grid(grid: Any, path: str | Path, scale: int = 1) -> Path:
     from generative.images import save_png
 
     return save_png(Path(path), grid.repeat(scale, axis=0).repeat(scale, axis=1))
+
+
+def export_run(run_dir: str | Path, out: str | Path, format_name: str | None = None, checkpoint: str = "best",
+               check: int = 100) -> dict[str, Any]:
+    """Export a run's checkpoint (best.pt, falling back to last.pt) to `out`, then check it on `check` inputs."""
+    from gymforge.export import check_onnx, export_format, exportable_of, require_export_extra, write_onnx
+
+    out = Path(out)
+    export_format(out, format_name)
+    if check < 0:
+        raise ConfigError(f"--check must be >= 0, got {check}")
+    require_export_extra()
+    run, _ = Run.open(run_dir)
+    candidates = [checkpoint] + (["last"] if checkpoint == "best" else [])
+    if not any(run.checkpoint(name).is_file() for name in candidates):
+        raise CheckpointError(f"{run.path} has no checkpoint to export (no checkpoints/{checkpoint}.pt"
+                              f"{' or last.pt' if checkpoint == 'best' else ''}); train it first")
+    learner = load_learner(run.path, checkpoint)
+    try:
+        exportable = exportable_of(learner, run.algo)
+        try:
+            write_onnx(exportable, out)
+        except UserError:
+            raise
+        except Exception as error:  # the tracer's own errors: say what failed, in one line
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ConfigError(f"could not export this {run.algo} network to ONNX ({first[:200]})") from None
+        differences = check_onnx(exportable, out, n=check) if check else {}
+    finally:
+        learner.close()
+    return {"path": str(out), "algo": run.algo, "description": exportable.description,
+            "inputs": exportable.input_names, "outputs": exportable.output_names, "checked_inputs": check,
+            "max_abs_difference": differences}

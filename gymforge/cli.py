@@ -360,7 +360,8 @@ def command_tune(args: argparse.Namespace) -> int:
 
 
 def command_export(args: argparse.Namespace) -> int:
-    from gymforge.export import ExportCheckError, export_run
+    from gymforge.api import export_run
+    from gymforge.export import ExportCheckError
 
     if (args.onnx is None) == (args.out is None):
         raise UserError("give one of --onnx FILE or --out FILE [--format F]")

@@ -208,19 +208,21 @@ class Trainer:
 
     def log_episode_video(self, progress: int) -> None:
         """One greedy episode (the same start every evaluation) as a TensorBoard video: the Agent contract's
-        make_env and policy, so every agent gets it. An env that cannot render rgb_array frames is skipped once."""
+        make_env and policy, so every agent gets it. An env that cannot render rgb_array frames (MuJoCo without
+        an OpenGL context, say) is noted once and the run goes on without videos."""
+        env = None
         try:
             env = self.learner.make_env(render_mode="rgb_array")
-        except Exception as error:  # noqa: BLE001  (an env without rgb_array rendering: a note, not a failure)
-            print(f"[{self.run.algo}] no evaluation video: the env cannot render frames ({error})", file=sys.stderr)
-            self.video_renders = False
-            return
-        try:
             frames, _ = record_episode(env, self.learner.policy(), seed=stream_seed(self.config.seed, "eval-video"),
                                        max_steps=VIDEO_MAX_FRAMES)
+            self.logger.video("eval/episode", video_frames(frames), progress, fps=env.metadata.get("render_fps", 30))
+        except Exception as error:  # noqa: BLE001  (a video is a nicety; it never ends a run)
+            self.video_renders = False
+            print(f"[{self.run.algo}] no evaluation videos: the env cannot render frames "
+                  f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})", file=sys.stderr)
         finally:
-            env.close()
-        self.logger.video("eval/episode", video_frames(frames), progress, fps=env.metadata.get("render_fps", 30))
+            if env is not None:
+                env.close()
 
     def final_evaluation(self) -> None:
         """Once, at the end of the budget: the LAST policy on the "test" split (episodes or data no selection
