@@ -19,9 +19,8 @@ from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from gymforge.config import config_to_dict
 from gymforge.errors import CheckpointError, NonFiniteError
-from gymforge.learner import Learner
+from gymforge.learner import Agent, Learner
 from gymforge.logger import Logger
-from gymforge.registry import get_algorithm
 from gymforge.run import Run
 from gymforge.seeding import rng_state, set_rng_state, stream_seed
 
@@ -70,7 +69,7 @@ class Trainer:
         self.elapsed = 0.0
         self.stop_signal: int | None = None
         self.logger: Logger | None = None
-        self.kind = get_algorithm(run.algo).kind  # "agent" or "generative": which contract (gymforge/learner.py)
+        self.acts = isinstance(learner, Agent)  # the Agent contract: evaluation videos (any learner, registered or not)
         self.video_renders = True  # until an env refuses to render rgb_array frames
 
     # ---- state --------------------------------------------------------------------------------------
@@ -185,7 +184,7 @@ class Trainer:
         self.last_eval = figures
         self.logger.scalars({f"eval/{key}": value for key, value in figures.items()}, progress)
         self.learner.log_media(self.logger, progress)
-        if self.kind == "agent" and self.config.eval_video and self.video_renders:
+        if self.acts and getattr(self.config, "eval_video", False) and self.video_renders:
             self.log_episode_video(progress)
         self.logger.flush()
         score = figures.get(self.learner.score_key)
