@@ -8,8 +8,7 @@ from typing import Any
 
 import torch
 
-from gymforge import distributed
-from gymforge.checkpoint import load_checkpoint
+from gymforge import distributed, estimator
 from gymforge.config import TrainConfig, config_from_dict, save_config
 from gymforge.errors import ConfigError
 from gymforge.learner import Learner
@@ -74,12 +73,6 @@ def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | N
 
 
 def load_learner(run_dir: str | Path, checkpoint: str = "best", **overrides: Any) -> Learner:
-    """A trained learner from a run folder (best.pt, falling back to last.pt), ready to evaluate or act."""
-    run, config = open_run(run_dir, **overrides)
-    path = run.checkpoint(checkpoint)
-    if not path.exists() and checkpoint == "best":
-        path = run.checkpoint("last")
-    learner = build_learner(run.algo, config)
-    state = load_checkpoint(path)
-    learner.load_state_dict(state["learner"])
-    return learner
+    """A trained learner from a run folder (best.pt, falling back to last.pt) or a save() file, ready to evaluate
+    or act; overrides change options such as eval_episodes. The caller's RNG states and threads stay as they were."""
+    return estimator.load_learner(run_dir, checkpoint, **overrides)
