@@ -103,7 +103,7 @@ class Estimator(metaclass=Constructor):
         name = algorithm_of(type(self)).name
         for key in ("progress", "networks", "optimizers", "rng"):
             if key not in state:
-                raise CheckpointError(f"this checkpoint has no {key!r}: it was written by an older gymforge or for another algorithm than {name}")
+                raise CheckpointError(f"the checkpoint has no {key!r}: an older gymforge wrote it, or not for {name}")
         for part, loadable in (*self.networks.items(), *self.optimizers.items()):
             saved = state["networks" if isinstance(loadable, torch.nn.Module) else "optimizers"].get(part)
             try:

@@ -160,6 +160,18 @@ def test_a_second_learn_continues_the_same_run_and_the_same_seed_learns_the_same
         learner.close()
 
 
+def test_learn_trains_exactly_as_the_cli_does(tmp_path):
+    """api.train (what `gymforge train` runs: seed the process, build, fit) and Algo(...).learn end identical."""
+    options = dict(TINY["dqn"][1])
+    run = api.train("dqn", env="CartPole-v1", seed=3, steps=256, logdir=tmp_path, name="cli", progress_bar=False,
+                    **options)
+    learner = DQN("CartPole-v1", seed=3, **options).learn(256, logdir=tmp_path, name="api", progress_bar=False)
+    cli = api.load_learner(run.path, "last")
+    assert_same_state(cli, learner)
+    for each in (cli, learner):
+        each.close()
+
+
 def test_mistakes_are_one_line_refusals(tmp_path):
     learner = PPO("CartPole-v1", **TINY["ppo"][1])
     learner.save(tmp_path / "ppo.pt")
