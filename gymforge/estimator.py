@@ -129,20 +129,24 @@ class Estimator(metaclass=Constructor):
                 value.close()
 
     # ---- the Python API ---------------------------------------------------------------------------------
-    def learn(self, steps: int, logdir: str | Path = "runs", name: str | None = None,
+    def learn(self, steps: int, logdir: str | Path | None = None, name: str | None = None,
               progress_bar: bool | None = None) -> Estimator:
-        """Train `steps` more progress units with the CLI's Trainer, into a run folder (the first call makes
-        it under `logdir`; later calls continue it, best.pt and its score included). Returns self."""
+        """Train `steps` more progress units with the CLI's Trainer, into a run folder: the first call makes it
+        (logdir/name, logdir "runs" by default); later calls continue it, best.pt and its score included."""
         from gymforge.trainer import Trainer  # TensorBoard loads when a learner first trains, not on import
 
         require(isinstance(steps, int) and steps > 0, f"learn(steps) needs a positive number of steps, got {steps!r}")
+        if self.trainer is not None:
+            run = self.trainer.run.path
+            require((logdir is None or Path(logdir) == run.parent) and name in (None, run.name),
+                    f"learn() continues its run folder {run}; a new logdir or name needs a new {type(self).__name__}")
         algo = algorithm_of(type(self)).name
         self.config = dataclasses.replace(self.config, steps=self.progress + steps)
         if self.trainer is None:
-            self.trainer = Trainer(self, Run.create(algo, self.config, logdir, name), progress_bar)
+            self.trainer = Trainer(self, Run.create(algo, self.config, logdir or "runs", name))
         else:
             save_config(self.trainer.run.path / "config.yaml", algo, self.config)
-            self.trainer.config = self.config
+        self.trainer.config, self.trainer.progress_bar = self.config, progress_bar
         start = self.global_rng if self.global_rng is not None else self.config.seed
         with own_rng(start) as after, torch_threads(self.config.torch_threads):
             self.trainer.fit(close=False)

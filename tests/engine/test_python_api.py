@@ -150,6 +150,8 @@ def test_a_second_learn_continues_the_same_run_and_the_same_seed_learns_the_same
     twice.learn(64, progress_bar=False)
     assert twice.progress == 128 and twice.trainer.run.read_summary()["progress"] == 128
     assert "steps: 128" in (tmp_path / "twice" / "config.yaml").read_text()
+    with pytest.raises(ConfigError, match="continues its run folder"):
+        twice.learn(64, name="elsewhere")
     # each learner trains in its own global random stream, whatever the caller drew meanwhile
     first = PPO("CartPole-v1", seed=2, **options).learn(128, logdir=tmp_path, name="a", progress_bar=False)
     torch.rand(100), np.random.rand(100)
