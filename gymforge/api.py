@@ -9,8 +9,7 @@ from typing import Any
 
 import torch
 
-from gymforge import distributed
-from gymforge.checkpoint import load_checkpoint
+from gymforge import distributed, estimator
 from gymforge.config import TrainConfig, config_from_dict, save_config, unconstructed
 from gymforge.errors import CheckpointError, ConfigError, UserError
 from gymforge.learner import Agent, Learner
@@ -94,21 +93,21 @@ def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | N
 
 def load_learner(run_dir: str | Path, checkpoint: str = "best", kind: str | None = None,
                  **overrides: Any) -> Learner:
-    """A trained learner from a run folder (best.pt, falling back to last.pt), ready to evaluate, act or sample.
-    kind="agent" or "generative" refuses, in one line, a run of the other kind."""
-    run, config = open_run(run_dir, **overrides)
-    algorithm = get_algorithm(run.algo)
-    if kind is not None and algorithm.kind != kind:
-        what, command = ("generative", "sample") if algorithm.kind == "generative" else ("agent", "watch")
-        raise ConfigError(f"{run_dir} is a {run.algo} {what} run, not {'an agent' if kind == 'agent' else 'a generative'}"
-                          f" one; use `gymforge {command}` for it")
-    path = run.checkpoint(checkpoint)
-    if not path.exists() and checkpoint == "best":
-        path = run.checkpoint("last")
-    learner = build_learner(run.algo, config)
-    state = load_checkpoint(path)
-    learner.load_state_dict(state["learner"])
+    """A trained learner from a run folder (best.pt, falling back to last.pt) or a save() file, ready to evaluate,
+    act or sample; overrides change options such as eval_episodes. The caller's RNG states and threads stay as
+    they were. kind="agent" or "generative" refuses, in one line, a run of the other kind."""
+    if kind is not None and Path(run_dir).is_dir():
+        check_kind(run_dir, Run.open(run_dir)[0].algo, kind)
+    learner = estimator.load_learner(run_dir, checkpoint, **overrides)
     return learner
+
+
+def check_kind(source: str | Path, algo: str, kind: str) -> None:
+    actual = get_algorithm(algo).kind
+    if actual != kind:
+        what, command = ("generative", "sample") if actual == "generative" else ("agent", "watch")
+        raise ConfigError(f"{source} is a {algo} {what} run, not {'an agent' if kind == 'agent' else 'a generative'}"
+                          f" one; use `gymforge {command}` for it")
 
 
 def watch(agent: Agent, episodes: int, seed: int | None = None, render_mode: str = "human") -> tuple[Any, float]:

@@ -117,3 +117,11 @@ def get_algorithm(name: str) -> Algorithm:
     if name not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}")
     return ALGORITHMS[name]
+
+
+def algorithm_of(learner_class: type) -> Algorithm:
+    """The registry entry of a learner class: how the Python API's PPO, VAE, ... know their own names."""
+    for algorithm in ALGORITHMS.values():
+        if (algorithm.module, algorithm.learner_name) == (learner_class.__module__, learner_class.__name__):
+            return algorithm
+    raise ConfigError(f"{learner_class.__name__} is not a registered algorithm (gymforge.registry.ALGORITHMS)")

@@ -63,9 +63,9 @@ def test_schedules_hit_their_documented_values():
     assert interpolate(1.0, 0.05, 2.0) == pytest.approx(0.05)
     assert interpolate(1.0, 0.01, 0.5, "exponential") == pytest.approx(0.1)
     agent = learner(epsilon=1.0, final_epsilon=0.1, exploration_fraction=0.5, steps=1000)
-    agent.steps = 250
+    agent.progress = 250
     assert agent.schedules()[0] == pytest.approx(0.55)
-    agent.steps = 900
+    agent.progress = 900
     assert agent.schedules()[0] == pytest.approx(0.1)
 
 
