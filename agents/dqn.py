@@ -23,14 +23,13 @@ from agents.q_networks import QNetwork
 from agents.encoders import observation_batch
 from agents.replay import ReplayBuffer, ReplaySample
 from agents.rollout import map_observations, observation_layout
-from agents.schedules import interpolate
 from agents.spaces import require_discrete_actions
 from envs import is_atari
 from envs.observations import MASK_KEY, PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
-from networks import clip_gradients, huber, make_optimizer, mse
+from networks import clip_gradients, huber, interpolate, make_optimizer, mse
 
 
 def frame_stack_of(env: gym.Env) -> int:

@@ -20,14 +20,13 @@ from agents.actor_critic import ActorCritic, Memory, memory_window
 from agents.encoders import observation_batch
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.rollout import Minibatch, RolloutBuffer, map_observations, observation_layout, write_observations
-from agents.schedules import interpolate
 from agents.spaces import network_action_shape, require_ppo_actions, to_env_actions
 from envs import is_atari
 from envs.observations import PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
-from networks import clip_gradients, make_optimizer
+from networks import clip_gradients, interpolate, make_optimizer
 
 
 @dataclass

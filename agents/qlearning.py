@@ -16,13 +16,13 @@ import numpy as np
 import torch
 
 from agents.episodes import episode_metrics, evaluate_greedy
-from agents.schedules import ScheduleKind, interpolate
 from agents.spaces import require_discrete_actions
 from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
 from envs.errors import EnvError
 from envs.observations import NEURAL_OBSERVATIONS
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
+from networks import ScheduleKind, interpolate
 
 
 @dataclass

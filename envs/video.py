@@ -1,58 +1,48 @@
-"""Record rendered episodes and write them as GIF (Pillow) or MP4 (imageio, the `video` extra).
+"""Rendered episodes as GIF (Pillow) or MP4 (imageio, the `video` extra), on disk or as GIF bytes for TensorBoard.
 
 Gymnasium's RecordVideo writes with MoviePy, which gymforge does not depend on; the frames it would record
-are the same `env.render()` images gathered here, so the trainer can also send them to TensorBoard.
+are the same `env.render()` images agents.episodes gathers, so the trainer can also send them to TensorBoard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from envs.errors import EnvError
 
 
-def record_episode(
-    env: gym.Env, policy: Callable[[Any], Any] | None = None, seed: int | None = None, max_steps: int = 10_000
-) -> tuple[list[np.ndarray], float]:
-    """Play one episode with `policy` (obs -> action; None = random) and return its frames and its return.
+def check_frames(frames: Sequence[np.ndarray], fps: float) -> None:
+    if len(frames) == 0:
+        raise EnvError("There are no frames to save; record at least one step first.")
+    if fps <= 0:
+        raise EnvError(f"fps must be positive, got {fps}.")
 
-    `env` must have been made with `render_mode="rgb_array"`.
-    """
-    if env.render_mode != "rgb_array":
-        raise EnvError(f"Recording needs an env made with render_mode='rgb_array', got {env.render_mode!r}.")
-    observation, _ = env.reset(seed=seed)
-    if seed is not None:
-        env.action_space.seed(seed)
-    frames, episode_return = [env.render()], 0.0
-    for _ in range(max_steps):
-        action = env.action_space.sample() if policy is None else policy(observation)
-        observation, reward, terminated, truncated, _ = env.step(action)
-        frames.append(env.render())
-        episode_return += float(reward)
-        if terminated or truncated:
-            break
-    return frames, episode_return
+
+def gif_bytes(frames: Sequence[np.ndarray], fps: float = 30) -> bytes:
+    """(H, W, 3) uint8 frames as an animated GIF that loops: what save_video writes and TensorBoard plays."""
+    check_frames(frames, fps)
+    from PIL import Image
+
+    images = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
+    buffer = io.BytesIO()
+    # GIF delays count hundredths of a second and viewers slow anything under 20 ms down to 100 ms
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=max(round(1000 / fps), 20), loop=0)
+    return buffer.getvalue()
 
 
 def save_video(frames: Sequence[np.ndarray], path: str | Path, fps: int = 30) -> Path:
     """Write (H, W, 3) uint8 frames to `path`: `.gif` with Pillow, `.mp4` with imageio[ffmpeg]."""
     path = Path(path)
-    if len(frames) == 0:
-        raise EnvError("There are no frames to save; record at least one step first.")
-    if fps <= 0:
-        raise EnvError(f"fps must be positive, got {fps}.")
+    check_frames(frames, fps)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".gif":
-        from PIL import Image
-
-        images = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
-        images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+        path.write_bytes(gif_bytes(frames, fps))
     elif suffix == ".mp4":
         try:
             import imageio.v2 as imageio

@@ -10,11 +10,6 @@ import torch
 from PIL import Image
 
 
-def to_data_range(images: torch.Tensor, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
-    """Map model outputs in [low, high] (e.g. tanh's [-1, 1]) onto the data range [0, 1], clamped."""
-    return ((images - low) / (high - low)).clamp(0.0, 1.0)
-
-
 def make_grid(images: torch.Tensor, columns: int | None = None, padding: int = 1, scale: int = 1) -> np.ndarray:
     """(N, C, H, W) in [0, 1] -> (H', W', 3) uint8 grid, `columns` wide (default square), upscaled `scale` times."""
     images = images.detach().float().cpu().clamp(0.0, 1.0)

@@ -13,7 +13,6 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,7 +22,7 @@ from torch import nn
 from generative.classifier import Classifier, get_classifier
 from generative.config import GenerativeConfig
 from generative.data import Batches, augment, load_data
-from generative.images import make_grid, save_png
+from generative.images import make_grid
 from generative.metrics import sample_figures
 from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
@@ -258,8 +257,7 @@ class GenerativeLearner:
         count = self.config.grid_size
         if self.has_prior:
             grid = make_grid(self.sample_images(count, self.eval_seed()))
-            logger.image("samples/grid", grid, step)
-            save_png(Path(logger.log_dir) / "samples" / f"samples-{step:09d}.png", grid)
+            logger.image("samples/grid", grid, step, save_png=True)  # also a PNG in the run's samples/
         try:
             pairs = self.reconstruction_pairs(count, self.eval_seed())
         except UserError:

@@ -347,7 +347,7 @@ def failure_line(error: BaseException) -> str | None:
     first = re.sub(r"^\[[^\]]*\]\s*", "", first).split(". ")[0][:160]  # gloo prefixes its source file
     where = ""
     if CONTEXT.run_path is not None:
-        last = CONTEXT.run_path / "checkpoints" / "last.pt"
+        last = Run(CONTEXT.run_path, "").checkpoint("last")
         where = (f"; the last checkpoint is {last}, continue with: torchrun --nproc-per-node K -m gymforge train "
                  f"--resume {CONTEXT.run_path}") if last.exists() else "; no checkpoint was written yet"
     return (f"gymforge: error: rank {rank()} of {world_size()} lost contact with another rank, so the job stops "

@@ -89,7 +89,7 @@ class Trainer:
         start_progress = self.restore() if resume else learner.progress
         # purge_step drops events a killed process logged after its last checkpoint (whose own step was
         # logged before it was saved): no duplicated steps, no gap.
-        self.logger = (Logger(self.run.path, purge_step=start_progress + 1 if resume else None)
+        self.logger = (Logger(self.run.path, start_progress + 1 if resume else None, self.run.samples)
                        if distributed.is_main() else distributed.NullLogger())  # torchrun: rank 0 alone logs
         if not resume:
             self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},

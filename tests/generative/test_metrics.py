@@ -11,7 +11,6 @@ from generative.metrics import (
     gaussian_kl,
     inception_score,
     iwae_nll,
-    negative_elbo,
 )
 
 
@@ -22,12 +21,10 @@ def test_gaussian_kl_matches_the_closed_form_by_hand():
     assert torch.allclose(gaussian_kl(mean, log_var), torch.tensor([expected]))
 
 
-def test_negative_elbo_is_summed_over_pixels_in_nats():
+def test_bernoulli_log_likelihood_is_summed_over_pixels_in_nats():
     images = torch.tensor([[[[1.0, 0.0]]]])  # (1, 1, 1, 2)
     logits = torch.zeros_like(images)  # p = 0.5 per pixel: ln 2 nats each
     assert torch.allclose(bernoulli_log_likelihood(logits, images), torch.tensor([-2 * math.log(2.0)]))
-    zero = torch.zeros(1, 3)
-    assert torch.allclose(negative_elbo(logits, images, zero, zero), torch.tensor([2 * math.log(2.0)]))
 
 
 def test_iwae_of_equal_weights_is_their_value_and_never_above_their_mean():
