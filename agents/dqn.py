@@ -29,6 +29,7 @@ from envs.observations import MASK_KEY, PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
+from gymforge.seeding import stream_seed
 from networks import clip_gradients, huber, interpolate, make_optimizer, mse
 
 
@@ -390,7 +391,7 @@ class DQN:
             self.learning_begins = self.steps + self.config.learning_starts
         # The episodes in flight are not saved: fresh, deterministically seeded ones start (the buffer's
         # last frames of the old ones start no transition).
-        self.start_episodes(seed=self.config.seed + self.steps)
+        self.start_episodes(seed=stream_seed(self.config.seed, "resumed-episodes", self.steps))
 
     def close(self) -> None:
         self.envs.close()

@@ -26,6 +26,7 @@ from envs.observations import PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
+from gymforge.seeding import stream_seed
 from networks import clip_gradients, interpolate, make_optimizer
 
 
@@ -418,7 +419,7 @@ class PPO:
         # reset with the normalization statistics loaded and frozen so the reset does not move them.
         normalization = map_arrays(state["normalization"], lambda t: t.numpy())
         load_normalization_state(self.envs, normalization, training=False)
-        self.start_rollouts(seed=self.config.seed + self.steps)
+        self.start_rollouts(seed=stream_seed(self.config.seed, "resumed-episodes", self.steps))
         load_normalization_state(self.envs, normalization, training=True)
 
     def close(self) -> None:

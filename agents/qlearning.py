@@ -22,6 +22,7 @@ from envs.errors import EnvError
 from envs.observations import NEURAL_OBSERVATIONS
 from gymforge.config import AgentConfig
 from gymforge.errors import ConfigError, require
+from gymforge.seeding import stream_seed
 from networks import ScheduleKind, interpolate
 
 
@@ -260,7 +261,7 @@ class QLearning:
         # The episode in flight is not saved: a resumed run starts a fresh, deterministically seeded episode.
         self.pending_action = None
         self.episode_return, self.episode_length = 0.0, 0
-        self.observation = self.reset_env(seed=self.config.seed + self.steps)
+        self.observation = self.reset_env(stream_seed(self.config.seed, "resumed-episodes", self.steps))
 
     def close(self) -> None:
         self.env.close()

@@ -19,6 +19,7 @@ from generative.config import GenerativeConfig
 from generative.learner import GenerativeLearner
 from generative.metrics import bernoulli_log_likelihood, reconstruction_error
 from gymforge.errors import require
+from gymforge.seeding import stream_seed
 from networks import MLP, ConvDecoder, ConvEncoder, make_optimizer
 
 
@@ -79,7 +80,7 @@ class Autoencoder(GenerativeLearner):
         self.model = AutoencoderModel(self.image_shape, config).to(self.device)
         self.networks = {"autoencoder": self.model}
         self.optimizers = {"autoencoder": make_optimizer("adam", self.model, lr=config.learning_rate)}
-        self.corruption = torch.Generator(device=self.device).manual_seed(config.seed + 3)
+        self.corruption = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "corruption"))
 
     def corrupt(self, images: torch.Tensor) -> torch.Tensor:
         std = self.config.denoise_std

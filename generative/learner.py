@@ -27,8 +27,7 @@ from generative.metrics import sample_figures
 from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
 from gymforge.learner import check_split
-
-EVAL_SEED_OFFSET = 7_777  # validation draws the same latents every time, so curves compare like with like
+from gymforge.seeding import FIXED, stream_seed
 
 
 class GenerativeLearner:
@@ -54,8 +53,8 @@ class GenerativeLearner:
         self.train_labels = self.data.train_labels.to(self.device) if self.data.labelled else None
         # torchrun: every rank draws the same global batch (shared seed) and trains on its own share of it
         self.batches = Batches(len(self.train_images), config.batch_size * distributed.world_size(),
-                               distributed.shared_seed(config.seed))
-        self.augment_generator = torch.Generator().manual_seed(config.seed + 1)
+                               stream_seed(distributed.shared_seed(config.seed), "batches"))
+        self.augment_generator = torch.Generator().manual_seed(stream_seed(config.seed, "augment"))
         self.samples_seen = 0
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
@@ -141,7 +140,7 @@ class GenerativeLearner:
         if not self.conditional:
             return None
         prior = torch.bincount(self.data.train_labels, minlength=self.num_classes).double()
-        generator = torch.Generator().manual_seed(seed + 1)
+        generator = torch.Generator().manual_seed(stream_seed(seed, "prior-labels"))
         return torch.multinomial(prior / prior.sum(), n, replacement=True, generator=generator).to(self.device)
 
     def sample_images(self, n: int, seed: int, label: int | None = None,
@@ -204,8 +203,9 @@ class GenerativeLearner:
 
     # ---- evaluation and media -----------------------------------------------------------------------
     def eval_seed(self) -> int:
-        """The fixed sample stream of validation (and of the TensorBoard grids): the same latents every time."""
-        return self.config.seed + EVAL_SEED_OFFSET
+        """The fixed sample stream of validation (and of the TensorBoard grids): the same latents every time, so
+        curves compare like with like."""
+        return stream_seed(self.config.seed, "validation-latents")
 
     def split_seed(self, split: str) -> int:
         """Validation: the fixed stream, so best.pt compares like with like. Test: a fresh seed per call, so the
@@ -227,7 +227,7 @@ class GenerativeLearner:
         key = (split, count)
         if key not in self._floors:
             reference, _ = self.split_images(split)
-            generator = torch.Generator().manual_seed(0)
+            generator = torch.Generator().manual_seed(stream_seed(FIXED, "fid-floor"))
             train = self.data.train
             index = (torch.randperm(len(train), generator=generator)[:count] if count <= len(train)
                      else torch.randint(len(train), (count,), generator=generator))

@@ -261,15 +261,15 @@ def reseed_after_restore(progress: int, learner: Any) -> None:
         return
     import numpy as np
 
-    from gymforge.seeding import seed_everything
+    from gymforge.seeding import seed_everything, seed_stream, stream_seed
 
     seed = progress + seed_offset()
     seed_everything(seed)
     for index, (_, value) in enumerate(sorted(vars(learner).items())):
         if isinstance(value, np.random.Generator):
-            value.bit_generator.state = type(value.bit_generator)([seed, index]).state
+            value.bit_generator.state = type(value.bit_generator)(seed_stream(seed, "restored-rank", index)).state
         elif isinstance(value, torch.Generator):
-            value.manual_seed(seed * 1_000 + index)
+            value.manual_seed(stream_seed(seed, "restored-rank", index))
 
 
 # ---- normalization statistics -----------------------------------------------------------------------------
