@@ -73,6 +73,7 @@ class Autoencoder(GenerativeLearner):
     score_key: ClassVar[str] = "reconstruction_error"
     score_mode: ClassVar[str] = "min"
     has_prior: ClassVar[bool] = False
+    judged: ClassVar[bool] = False
 
     def __init__(self, config: AEConfig, device: torch.device | None = None) -> None:
         super().__init__(config, device)

@@ -1,8 +1,10 @@
-"""The judge of generated images: a small CNN trained once per labelled dataset and size, then cached.
+"""The judge of generated images: a small CNN trained once per labelled training set and size, then cached
+in cache_dir() ($GYMFORGE_CACHE, else ~/.cache/gymforge) under classifiers/KEY-vVERSION.pt.
 
 Its penultimate features serve FID, its class probabilities the Inception-Score-style figure and the
 "samples a person recognises" check (as TF-GAN does for MNIST with its own classifier). Training is
-deterministic, so a corrupt or missing cache file only costs the ~20 s to train it again.
+deterministic, so a corrupt or missing cache file only costs the ~20 s to train it again. A learner gets it
+through GenerativeLearner.prepare(), which the Trainer calls and logs before the first step.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -79,19 +82,26 @@ def train_classifier(data: ImageData, epochs: int = 30, seed: int = 0) -> Classi
     return model
 
 
-def get_classifier(data: ImageData) -> Classifier | None:
-    """The cached classifier for this dataset and size, trained (and cached) when missing or unreadable.
-    None for unlabelled data, which has no classes to judge by."""
+def get_classifier(data: ImageData) -> tuple[Classifier | None, dict[str, float | str]]:
+    """The cached classifier for this dataset and size, trained (and cached) when missing or unreadable, and
+    what happened: judge/test_accuracy, judge/source (trained or loaded), judge/cache (the file), judge/seconds.
+    (None, {}) for unlabelled data, which has no classes to judge by."""
     if not data.labelled:
-        return None
+        return None, {}
     path = cache_dir() / "classifiers" / f"{data.key}-v{VERSION}.pt"
+    started = time.perf_counter()
+
+    def report(model: Classifier, source: str) -> tuple[Classifier, dict[str, float | str]]:
+        return model.eval(), {"judge/test_accuracy": model.test_accuracy, "judge/source": source,
+                              "judge/cache": str(path), "judge/seconds": round(time.perf_counter() - started, 2)}
+
     if path.is_file():
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
             model = Classifier(data.image_shape, data.num_classes)
             model.load_state_dict(state["model"])
             model.test_accuracy = float(state["test_accuracy"])
-            return model.eval()
+            return report(model, "loaded")
         except (OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
             # a corrupt cache is retrained, never fatal
             print(f"gymforge: retraining the classifier, the cached {path} is unreadable ({type(error).__name__})",
@@ -106,4 +116,4 @@ def get_classifier(data: ImageData) -> Classifier | None:
         temporary.replace(path)
     except OSError as error:
         print(f"gymforge: could not cache the classifier in {path} ({error})", file=sys.stderr)
-    return model.eval()
+    return report(model, "trained")

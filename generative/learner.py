@@ -38,6 +38,8 @@ class GenerativeLearner:
     score_mode: ClassVar[str] = "min"
     has_prior: ClassVar[bool] = True
     """Whether decode() of prior latents gives samples (an autoencoder has no prior to sample from)."""
+    judged: ClassVar[bool] = True
+    """Whether its figures need the judge classifier (an autoencoder's do not)."""
     latent_dim: int = 0
 
     def __init__(self, config: GenerativeConfig, device: torch.device | None = None) -> None:
@@ -58,7 +60,8 @@ class GenerativeLearner:
         self.samples_seen = 0
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
-        self._classifier: Classifier | None | bool = False
+        self._classifier: Classifier | None = None
+        self._judge: dict[str, float | str] | None = None
         self._floors: dict[tuple[str, int], float] = {}
 
     @property
@@ -92,11 +95,18 @@ class GenerativeLearner:
     def progress(self) -> int:
         return self.samples_seen
 
+    def prepare(self) -> dict[str, float | str]:
+        """Load or train, once, the judge classifier the figures need (generative.classifier.cache_dir()):
+        its held-out accuracy, whether it was trained or loaded, and its cache file. The Trainer calls it and
+        logs it before the first step; the first evaluate() calls it when nothing did (the Python API)."""
+        if self._judge is None:
+            self._classifier, self._judge = get_classifier(self.data) if self.judged else (None, {})
+        return self._judge
+
     @property
     def classifier(self) -> Classifier | None:
-        if self._classifier is False:
-            self._classifier = get_classifier(self.data)
-        return self._classifier  # type: ignore[return-value]
+        self.prepare()
+        return self._classifier
 
     @contextlib.contextmanager
     def evaluating(self) -> Iterator[None]:
@@ -238,8 +248,8 @@ class GenerativeLearner:
         """FID (with its real-vs-real floor), IS, confidence and class coverage of eval_samples samples against
         the split's real images, judged by the classifier trained on the training split only; conditional models
         draw their labels from the class prior and also report how often the judge agrees with them."""
-        classifier = self.classifier
-        if classifier is None or not self.has_prior:
+        classifier = self.classifier if self.has_prior else None
+        if classifier is None:
             return {}
         count = self.config.eval_samples
         seed = self.split_seed(split)

@@ -95,6 +95,13 @@ class Trainer:
             self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},
                                         [f"eval/{learner.score_key}"])
             self.logger.text("config", "\n".join(f"    {k}: {v}" for k, v in config_to_dict(config).items()))
+        prepare = getattr(learner, "prepare", None)  # e.g. a generator's judge classifier, trained or loaded
+        if prepare is not None and not resume and distributed.is_main():
+            prepared = prepare()
+            self.logger.scalars({k: v for k, v in prepared.items() if not isinstance(v, str)}, start_progress)
+            if prepared:
+                print("gymforge: " + ", ".join(f"{k} {round(v, 4) if isinstance(v, float) else v}"
+                                               for k, v in prepared.items()), file=sys.stderr)
         next_eval = next_multiple(start_progress, config.eval_every)
         next_checkpoint = next_multiple(start_progress, config.checkpoint_every)
         next_keep = next_multiple(start_progress, config.keep_every)

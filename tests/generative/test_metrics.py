@@ -87,7 +87,9 @@ def test_a_corrupt_classifier_cache_is_retrained_not_fatal(monkeypatch, tmp_path
     path.write_bytes(b"garbage, not a checkpoint")
     quick = module.train_classifier
     monkeypatch.setattr(module, "train_classifier", lambda data: quick(data, epochs=1))
-    model = module.get_classifier(data)
+    model, trained = module.get_classifier(data)
     assert model is not None and model(data.test[:3]).shape == (3, 10)
-    reloaded = module.get_classifier(data)  # now read back from the rewritten cache
+    assert trained["judge/source"] == "trained" and trained["judge/cache"] == str(path)
+    reloaded, loaded = module.get_classifier(data)  # now read back from the rewritten cache
     assert torch.equal(reloaded(data.test[:3]), model(data.test[:3]))
+    assert loaded["judge/source"] == "loaded" and loaded["judge/test_accuracy"] == trained["judge/test_accuracy"]
