@@ -99,7 +99,7 @@ class Autoencoder(GenerativeLearner):
         loss.backward()
         optimizer.step()
         return {"train/loss": loss.item(),
-                "train/reconstruction_error": float((torch.sigmoid(logits.detach()) - images).pow(2).mean())}
+                "train/reconstruction_error": reconstruction_error(torch.sigmoid(logits.detach()), images)}
 
     def encode(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.model.encode(images)

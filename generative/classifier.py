@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pickle
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -84,36 +83,31 @@ def train_classifier(data: ImageData, epochs: int = 30, seed: int = 0) -> Classi
 
 def get_classifier(data: ImageData) -> tuple[Classifier | None, dict[str, float | str]]:
     """The cached classifier for this dataset and size, trained (and cached) when missing or unreadable, and
-    what happened: judge/test_accuracy, judge/source (trained or loaded), judge/cache (the file), judge/seconds.
+    what happened: judge/test_accuracy (held out), judge/source (trained or loaded) and judge/cache (the file).
     (None, {}) for unlabelled data, which has no classes to judge by."""
     if not data.labelled:
         return None, {}
     path = cache_dir() / "classifiers" / f"{data.key}-v{VERSION}.pt"
-    started = time.perf_counter()
-
-    def report(model: Classifier, source: str) -> tuple[Classifier, dict[str, float | str]]:
-        return model.eval(), {"judge/test_accuracy": model.test_accuracy, "judge/source": source,
-                              "judge/cache": str(path), "judge/seconds": round(time.perf_counter() - started, 2)}
-
+    model, source = None, "loaded"
     if path.is_file():
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
             model = Classifier(data.image_shape, data.num_classes)
             model.load_state_dict(state["model"])
             model.test_accuracy = float(state["test_accuracy"])
-            return report(model, "loaded")
         except (OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
-            # a corrupt cache is retrained, never fatal
+            model = None  # a corrupt cache is retrained, never fatal
             print(f"gymforge: retraining the classifier, the cached {path} is unreadable ({type(error).__name__})",
                   file=sys.stderr)
-    print(f"gymforge: training the {data.name} classifier for FID and sample checks (once; cached in {path})",
-          file=sys.stderr)
-    model = train_classifier(data)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save({"model": model.state_dict(), "test_accuracy": model.test_accuracy}, temporary)
-        temporary.replace(path)
-    except OSError as error:
-        print(f"gymforge: could not cache the classifier in {path} ({error})", file=sys.stderr)
-    return report(model, "trained")
+    if model is None:
+        print(f"gymforge: training the {data.name} classifier for FID and sample checks (once; cached in {path})",
+              file=sys.stderr)
+        model, source = train_classifier(data), "trained"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".tmp{os.getpid()}")
+            torch.save({"model": model.state_dict(), "test_accuracy": model.test_accuracy}, temporary)
+            temporary.replace(path)
+        except OSError as error:
+            print(f"gymforge: could not cache the classifier in {path} ({error})", file=sys.stderr)
+    return model.eval(), {"judge/test_accuracy": model.test_accuracy, "judge/source": source, "judge/cache": str(path)}

@@ -1,4 +1,4 @@
-"""Image grids for TensorBoard and `gymforge sample`: normalized to the data range, written as PNG."""
+"""Image grids for TensorBoard and `gymforge sample`, and writing them as PNG."""
 
 from __future__ import annotations
 

@@ -38,8 +38,7 @@ class GenerativeLearner:
     score_mode: ClassVar[str] = "min"
     has_prior: ClassVar[bool] = True
     """Whether decode() of prior latents gives samples (an autoencoder has no prior to sample from)."""
-    judged: ClassVar[bool] = True
-    """Whether its figures need the judge classifier (an autoencoder's do not)."""
+    judged: ClassVar[bool] = True  # whether its figures need the judge classifier (an autoencoder's do not)
     latent_dim: int = 0
 
     def __init__(self, config: GenerativeConfig, device: torch.device | None = None) -> None:
@@ -60,8 +59,7 @@ class GenerativeLearner:
         self.samples_seen = 0
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
-        self._classifier: Classifier | None = None
-        self._judge: dict[str, float | str] | None = None
+        self._judge: tuple[Classifier | None, dict[str, float | str]] | None = None  # prepare()'s
         self._floors: dict[tuple[str, int], float] = {}
 
     @property
@@ -96,17 +94,16 @@ class GenerativeLearner:
         return self.samples_seen
 
     def prepare(self) -> dict[str, float | str]:
-        """Load or train, once, the judge classifier the figures need (generative.classifier.cache_dir()):
-        its held-out accuracy, whether it was trained or loaded, and its cache file. The Trainer calls it and
-        logs it before the first step; the first evaluate() calls it when nothing did (the Python API)."""
+        """Load or train, once, the judge classifier the figures need, saying which, its cache file and accuracy
+        (classifier.get_classifier). The Trainer calls and logs it; else the first evaluate() calls it."""
         if self._judge is None:
-            self._classifier, self._judge = get_classifier(self.data) if self.judged else (None, {})
-        return self._judge
+            self._judge = get_classifier(self.data) if self.judged else (None, {})
+        return self._judge[1]
 
     @property
     def classifier(self) -> Classifier | None:
         self.prepare()
-        return self._classifier
+        return self._judge[0]  # type: ignore[index]
 
     @contextlib.contextmanager
     def evaluating(self) -> Iterator[None]:
@@ -213,8 +210,7 @@ class GenerativeLearner:
 
     # ---- evaluation and media -----------------------------------------------------------------------
     def eval_seed(self) -> int:
-        """The fixed sample stream of validation (and of the TensorBoard grids): the same latents every time, so
-        curves compare like with like."""
+        """The fixed sample stream of validation and the TensorBoard grids: the same latents every time."""
         return stream_seed(self.config.seed, "validation-latents")
 
     def split_seed(self, split: str) -> int:
@@ -266,8 +262,7 @@ class GenerativeLearner:
         """Sample grids and reconstructions at every evaluation."""
         count = self.config.grid_size
         if self.has_prior:
-            grid = make_grid(self.sample_images(count, self.eval_seed()))
-            logger.image("samples/grid", grid, step, save_png=True)  # also a PNG in the run's samples/
+            logger.image("samples/grid", make_grid(self.sample_images(count, self.eval_seed())), step, save_png=True)
         try:
             pairs = self.reconstruction_pairs(count, self.eval_seed())
         except UserError:

@@ -24,7 +24,7 @@ from torch import nn
 
 from generative.config import GenerativeConfig
 from generative.learner import GenerativeLearner
-from generative.metrics import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density
+from generative.metrics import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density, reconstruction_error
 from gymforge.errors import require
 from gymforge.seeding import FIXED, stream_seed
 from networks import ConvDecoder, ConvEncoder, make_optimizer
@@ -236,7 +236,7 @@ class VAE(GenerativeLearner):
             images = images[:1000].to(self.device)
             labels = labels[:1000].to(self.device) if labels is not None else None
             reconstructions = self.reconstruct(images, labels)
-        figures["reconstruction_error"] = float((reconstructions - images).pow(2).mean())
+        figures["reconstruction_error"] = reconstruction_error(reconstructions, images)
         return {**figures, **self.generator_figures(split)}
 
     def state_dict(self) -> dict[str, Any]:
