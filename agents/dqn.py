@@ -28,7 +28,8 @@ from envs import is_atari
 from envs.observations import MASK_KEY, PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
-from gymforge.errors import ConfigError, require
+from gymforge.estimator import Estimator
+from gymforge.errors import require
 from gymforge.seeding import stream_seed
 from networks import clip_gradients, huber, interpolate, make_optimizer, mse
 
@@ -134,7 +135,7 @@ class DQNConfig(AgentConfig):
                 f"{self.n_envs} envs and --n-step {self.n_step}; give each env at least {per_env} transitions")
 
 
-class DQN:
+class DQN(Estimator):
     """A DQN learner; one train_step is config.log_every environment steps (fewer at an eval or checkpoint)."""
 
     score_key: ClassVar[str] = "mean_return"
@@ -161,7 +162,9 @@ class DQN:
                                    gamma=config.gamma, alpha=config.priority_alpha if config.prioritized else None,
                                    seed=config.seed)
         self.rng = np.random.default_rng(config.seed)
-        self.steps = self.episodes = self.updates = 0
+        self.networks, self.optimizers = {"online": self.online, "target": self.target}, {"online": self.optimizer}
+        self.rngs = {"exploration": self.rng}
+        self.progress = self.episodes = self.updates = 0
         self.learning_begins = config.learning_starts  # moves on when a resume comes without its buffer
         self.start_episodes(seed=config.seed)
 
@@ -201,7 +204,7 @@ class DQN:
     @property
     def epsilon(self) -> float:
         config = self.config
-        fraction = self.steps / max(config.exploration_fraction * config.steps, 1.0)
+        fraction = self.progress / max(config.exploration_fraction * config.steps, 1.0)
         return interpolate(config.initial_epsilon, config.final_epsilon, fraction)
 
     @torch.no_grad()
@@ -223,7 +226,7 @@ class DQN:
     def select_actions(self, observations: Any) -> np.ndarray:
         """Epsilon-greedy; uniformly random until learning_starts. Skips the network when every env explores."""
         random_actions = self.random_actions(observations)
-        if self.steps < self.config.learning_starts:
+        if self.progress < self.config.learning_starts:
             return random_actions
         explore = self.rng.random(self.config.n_envs) < self.epsilon
         if explore.all():
@@ -244,10 +247,6 @@ class DQN:
         return lambda observations, starts: self.greedy_actions(observations) + self.action_start
 
     # ---- learning -----------------------------------------------------------------------------------
-    @property
-    def progress(self) -> int:
-        return self.steps
-
     def td_targets(self, rewards: torch.Tensor, next_observations: torch.Tensor, dones: torch.Tensor,
                    discounts: torch.Tensor, next_q: torch.Tensor | None = None) -> torch.Tensor:
         """y = R + gamma^m (1 - terminated) Q_target(s', a*), a* = argmax of Q_target, or of Q_online (Double DQN).
@@ -293,7 +292,7 @@ class DQN:
         config = self.config
         stats = []
         if config.prioritized:
-            beta = interpolate(config.priority_beta, 1.0, self.steps / config.steps)
+            beta = interpolate(config.priority_beta, 1.0, self.progress / config.steps)
             for _ in range(config.gradient_steps):
                 batch = self.buffer.sample(config.batch_size, beta)
                 stats.append(self.gradient_step(self.to_tensors(batch), batch.indices))
@@ -328,21 +327,21 @@ class DQN:
                               map_observations(observations, lambda array: array[self.autoreset]))
         self.autoreset = terminated | truncated
         self.observations = observations
-        self.steps += self.config.n_envs * distributed.world_size()  # torchrun: global env steps
+        self.progress += self.config.n_envs * distributed.world_size()  # torchrun: global env steps
         self.episode_stats += finished_episodes(infos)
 
     def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
-        end = min(self.steps + config.log_every, config.steps if limit is None else limit)
+        end = min(self.progress + config.log_every, config.steps if limit is None else limit)
         stats = []
-        while self.steps < end:
-            before = self.steps
+        while self.progress < end:
+            before = self.progress
             self.step_envs()
-            if self.steps < self.learning_begins:
+            if self.progress < self.learning_begins:
                 continue
-            if self.steps // config.target_update_interval > before // config.target_update_interval:
+            if self.progress // config.target_update_interval > before // config.target_update_interval:
                 self.update_target()
-            rounds = self.steps // config.train_freq - before // config.train_freq
+            rounds = self.progress // config.train_freq - before // config.train_freq
             for _ in range(rounds):
                 stats.append(self.train_round())
         metrics = {"train/epsilon": self.epsilon, "train/updates": float(self.updates),
@@ -369,30 +368,16 @@ class DQN:
         return dqn_exportable(self)
 
     # ---- checkpoint ---------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"online": self.online.state_dict(), "target": self.target.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "steps": self.steps, "episodes": self.episodes,
-                "updates": self.updates, "rng": self.rng.bit_generator.state,
+    def extra_state(self) -> dict[str, Any]:
+        return {"episodes": self.episodes, "updates": self.updates,
                 "buffer": self.buffer.state_dict() if self.config.save_buffer else None}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        try:
-            self.online.load_state_dict(state["online"])
-            self.target.load_state_dict(state["target"])
-        except RuntimeError as error:
-            raise ConfigError(f"the checkpoint's Q-network does not fit this config ({str(error).splitlines()[0]}); "
-                              "use the run's own config.yaml") from None
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.steps, self.episodes, self.updates = int(state["steps"]), int(state["episodes"]), int(state["updates"])
-        self.rng.bit_generator.state = state["rng"]
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.episodes, self.updates = int(state["episodes"]), int(state["updates"])
         if state.get("buffer") is not None:
             self.buffer.load_state_dict(state["buffer"])
         else:  # no buffer saved: refill learning_starts transitions before learning again
-            self.learning_begins = self.steps + self.config.learning_starts
+            self.learning_begins = self.progress + self.config.learning_starts
         # The episodes in flight are not saved: fresh, deterministically seeded ones start (the buffer's
         # last frames of the old ones start no transition).
-        self.start_episodes(seed=stream_seed(self.config.seed, "resumed-episodes", self.steps))
-
-    def close(self) -> None:
-        self.envs.close()
-        self.eval_env.close()
+        self.start_episodes(seed=stream_seed(self.config.seed, "resumed-episodes", self.progress))

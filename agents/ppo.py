@@ -25,6 +25,7 @@ from envs import is_atari
 from envs.observations import PrepareObservation
 from gymforge import distributed
 from gymforge.config import AgentConfig
+from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
 from gymforge.seeding import stream_seed
 from networks import clip_gradients, interpolate, make_optimizer
@@ -117,7 +118,7 @@ class PPOConfig(AgentConfig):
         return self.n_envs * self.n_steps // self.batch_size
 
 
-class PPO:
+class PPO(Estimator):
     """One train_step is one rollout of n_envs * n_steps transitions and n_epochs of minibatch updates."""
 
     score_key: ClassVar[str] = "mean_return"
@@ -157,7 +158,9 @@ class PPO:
         self.buffer = RolloutBuffer(config.n_steps, config.n_envs, *observation_layout(space),
                                     network_action_shape(self.action_space), action_dtype, self.device)
         self.rng = np.random.default_rng(config.seed)
-        self.steps = self.updates = 0
+        self.networks, self.optimizers = {"actor_critic": self.model}, {"actor_critic": self.optimizer}
+        self.rngs = {"minibatches": self.rng}
+        self.progress = self.updates = 0
         self.start_rollouts()
 
     # ---- environments -------------------------------------------------------------------------------
@@ -250,10 +253,6 @@ class PPO:
         return to_env_actions(self.action_space, actions)
 
     # ---- rollouts -----------------------------------------------------------------------------------
-    @property
-    def progress(self) -> int:
-        return self.steps
-
     def start_rollouts(self, seed: int | None = None) -> None:
         self.observation, _ = self.envs.reset(seed=self.config.seed if seed is None else seed)
         self.after_episode_end = np.zeros(self.config.n_envs, dtype=bool)  # next step is an ignored reset step
@@ -288,7 +287,7 @@ class PPO:
             self.episode_starts = self.after_episode_end.astype(np.float32)  # a reset step returns a first obs
             self.after_episode_end = terminated | truncated
             episodes += finished_episodes(infos)
-        self.steps += self.config.n_steps * self.config.n_envs * distributed.world_size()  # global steps
+        self.progress += self.config.n_steps * self.config.n_envs * distributed.world_size()  # global steps
         obs = observation_batch(self.observation, self.device)
         if recurrent:
             last_values = self.model.value(obs, self.state, buffer._tensor(self.episode_starts))
@@ -309,7 +308,7 @@ class PPO:
     # ---- learning -----------------------------------------------------------------------------------
     def schedules(self) -> tuple[float, float]:
         """(learning rate, clip range) for the coming update, annealed over the budget."""
-        config, fraction = self.config, self.steps / self.config.steps
+        config, fraction = self.config, self.progress / self.config.steps
         return (interpolate(config.learning_rate, 0.0, fraction, config.learning_rate_schedule),
                 interpolate(config.clip_range, 0.0, fraction, config.clip_range_schedule))
 
@@ -397,35 +396,21 @@ class PPO:
         return ppo_exportable(self)
 
     # ---- checkpoint ---------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
+    def extra_state(self) -> dict[str, Any]:
         from envs import normalization_state
 
-        normalization = map_arrays(normalization_state(self.envs), torch.from_numpy)
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "steps": self.steps,
-                "updates": self.updates, "rng": self.rng.bit_generator.state, "normalization": normalization}
+        return {"updates": self.updates, "normalization": map_arrays(normalization_state(self.envs), torch.from_numpy)}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_extra_state(self, state: dict[str, Any]) -> None:
         from envs import load_normalization_state
 
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as error:
-            raise ConfigError(f"the checkpoint's network does not fit this config ({str(error).splitlines()[0]}); "
-                              "use the config the run was trained with") from None
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.steps, self.updates = int(state["steps"]), int(state["updates"])
-        self.rng.bit_generator.state = state["rng"]
+        self.updates = int(state["updates"])
         # Episodes in flight are not saved: a resumed run starts fresh, deterministically seeded episodes,
         # reset with the normalization statistics loaded and frozen so the reset does not move them.
         normalization = map_arrays(state["normalization"], lambda t: t.numpy())
         load_normalization_state(self.envs, normalization, training=False)
-        self.start_rollouts(seed=stream_seed(self.config.seed, "resumed-episodes", self.steps))
+        self.start_rollouts(seed=stream_seed(self.config.seed, "resumed-episodes", self.progress))
         load_normalization_state(self.envs, normalization, training=True)
-
-    def close(self) -> None:
-        self.envs.close()
-        if self.eval_env is not None:
-            self.eval_env.close()
 
 
 def map_arrays(tree: Any, function: Any) -> Any:

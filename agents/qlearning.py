@@ -21,6 +21,7 @@ from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_p
 from envs.errors import EnvError
 from envs.observations import NEURAL_OBSERVATIONS
 from gymforge.config import AgentConfig
+from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
 from gymforge.seeding import stream_seed
 from networks import ScheduleKind, interpolate
@@ -79,7 +80,7 @@ class QLearningConfig(AgentConfig):
                 require(getattr(self, f"final_{name}") > 0, f"an exponential schedule needs --final-{name} > 0")
 
 
-class QLearning:
+class QLearning(Estimator):
     """A Q-table learner; one train_step is config.log_every environment steps."""
 
     score_key: ClassVar[str] = "mean_return"
@@ -95,8 +96,8 @@ class QLearning:
         tables = 2 if config.update == "double_q" else 1
         self.q = np.full((tables, self.n_states, self.n_actions), config.initial_q, dtype=np.float64)
         self.rng = np.random.default_rng(config.seed)
-        self.steps = 0
-        self.episodes = 0
+        self.rngs = {"exploration": self.rng}
+        self.progress = self.episodes = 0
         self.pending_action: int | None = None  # SARSA's next action, chosen before its update
         self.observation = self.reset_env(seed=config.seed)
         self.episode_return, self.episode_length = 0.0, 0
@@ -163,14 +164,10 @@ class QLearning:
         return lambda observations, starts: self.values[np.asarray(observations) - self.state_offset].argmax(axis=1)
 
     # ---- learning -----------------------------------------------------------------------------------
-    @property
-    def progress(self) -> int:
-        return self.steps
-
     def schedules(self) -> tuple[float, float]:
         """(epsilon, learning rate) at the current step."""
         config = self.config
-        done = self.steps / config.steps
+        done = self.progress / config.steps
         epsilon = interpolate(config.epsilon, config.final_epsilon, done / max(config.exploration_fraction, 1e-12),
                               config.epsilon_schedule)
         learning_rate = interpolate(config.learning_rate, config.final_learning_rate, done,
@@ -200,9 +197,9 @@ class QLearning:
     def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         episodes, td_errors = [], []
-        end = min(self.steps + config.log_every, config.steps if limit is None else limit)
+        end = min(self.progress + config.log_every, config.steps if limit is None else limit)
         epsilon, learning_rate = self.schedules()
-        while self.steps < end:
+        while self.progress < end:
             epsilon, learning_rate = self.schedules()
             state = self.observation
             action = self.pending_action if self.pending_action is not None else self.select_action(state, epsilon)
@@ -216,7 +213,7 @@ class QLearning:
             td_error = target - self.q[table, state, action]
             self.q[table, state, action] += learning_rate * td_error
             td_errors.append(abs(td_error))
-            self.steps += 1
+            self.progress += 1
             self.episode_return += float(reward)
             self.episode_length += 1
             if terminated or truncated:
@@ -246,23 +243,17 @@ class QLearning:
             logger.image("eval/greedy_policy", image, step)
 
     # ---- checkpoint ---------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"q": torch.from_numpy(self.q.copy()), "steps": self.steps, "episodes": self.episodes,
-                "rng": self.rng.bit_generator.state}
+    def extra_state(self) -> dict[str, Any]:
+        return {"q": torch.from_numpy(self.q.copy()), "episodes": self.episodes}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_extra_state(self, state: dict[str, Any]) -> None:
         q = state["q"].numpy()
         if q.shape != self.q.shape:
             raise ConfigError(f"the checkpoint's Q-table has shape {tuple(q.shape)}, but this environment and "
                               f"config need {self.q.shape}")
         self.q = q.copy()
-        self.steps, self.episodes = int(state["steps"]), int(state["episodes"])
-        self.rng.bit_generator.state = state["rng"]
+        self.episodes = int(state["episodes"])
         # The episode in flight is not saved: a resumed run starts a fresh, deterministically seeded episode.
         self.pending_action = None
         self.episode_return, self.episode_length = 0.0, 0
-        self.observation = self.reset_env(stream_seed(self.config.seed, "resumed-episodes", self.steps))
-
-    def close(self) -> None:
-        self.env.close()
-        self.eval_env.close()
+        self.observation = self.reset_env(stream_seed(self.config.seed, "resumed-episodes", self.progress))

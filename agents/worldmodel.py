@@ -25,6 +25,7 @@ from agents.ppo import PPO, PPOConfig
 from generative.metrics import bernoulli_log_likelihood, gaussian_kl
 from generative.vae import VAEConfig, VAEModel
 from gymforge.config import AgentConfig, config_from_dict
+from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
 from gymforge.seeding import stream_seed
 from networks import make_optimizer
@@ -200,7 +201,7 @@ class Episodes:
             frame_start, step_start = frame_start + length + 1, step_start + length
 
 
-class WorldModel:
+class WorldModel(Estimator):
     """The Learner: progress counts real environment steps; the controller never trains on real data."""
 
     score_key: ClassVar[str] = "mean_return"
@@ -227,7 +228,10 @@ class WorldModel:
         self.controller = self.make_controller()
         self.episodes = Episodes()
         self.rng = np.random.default_rng(config.seed)
-        self.steps = self.iteration = self.vae_steps = 0
+        self.networks = {"vae": self.vae, "model": self.model}
+        self.optimizers = {"vae": self.vae_optimizer, "model": self.model_optimizer}
+        self.rngs = {"batches": self.rng}
+        self.progress = self.iteration = self.vae_steps = 0
         self.last_episodes: list[dict[str, Any]] = []
 
     def make_controller(self) -> PPO:
@@ -271,6 +275,10 @@ class WorldModel:
 
         return act
 
+    def act(self, observation: np.ndarray) -> Any:
+        """The greedy action for one frame, M's memory starting empty (a whole episode uses policy())."""
+        return self.policy()(observation)
+
     def play(self, env: gym.Env, episodes: int, seed: int, greedy: bool, max_steps: int | None = None,
              store: Episodes | None = None) -> list[dict[str, Any]]:
         """Whole real episodes (or the first max_steps steps); the first reset is seeded, later ones continue."""
@@ -295,17 +303,13 @@ class WorldModel:
         return played
 
     # ---- one iteration ------------------------------------------------------------------------------
-    @property
-    def progress(self) -> int:
-        return self.steps
-
     def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         budget = config.initial_steps if self.iteration == 0 else config.collect_steps
         self.action_space.seed(stream_seed(config.seed, "collect-actions", self.iteration))
         seed = stream_seed(config.seed, "collect", self.iteration)
         collected = self.play(self.env, 10**9, seed, greedy=False, max_steps=budget, store=self.episodes)
-        self.steps += sum(len(e["actions"]) for e in collected)
+        self.progress += sum(len(e["actions"]) for e in collected)
         self.iteration += 1
         metrics = {"collect/return": float(np.mean([sum(e["rewards"]) for e in collected])),
                    "collect/episodes": float(len(self.episodes.frames))}
@@ -399,8 +403,8 @@ class WorldModel:
             self.controller.close()
             self.controller = self.make_controller()
         self.controller.start_rollouts(seed=stream_seed(self.config.seed, "dream-rollouts", self.iteration))
-        target, returns, metrics = self.controller.steps + dream_steps, [], {}
-        while self.controller.steps < target:
+        target, returns, metrics = self.controller.progress + dream_steps, [], {}
+        while self.controller.progress < target:
             metrics = self.controller.train_step()
             if "rollout/ep_return" in metrics:
                 returns.append(metrics["rollout/ep_return"])
@@ -548,33 +552,16 @@ class WorldModel:
         return pictures, dream_return, float(sum(real["rewards"]))
 
     # ---- checkpoint ---------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"vae": self.vae.state_dict(), "vae_optimizer": self.vae_optimizer.state_dict(),
-                "model": self.model.state_dict(), "model_optimizer": self.model_optimizer.state_dict(),
-                "controller": self.controller.state_dict(), "episodes": self.episodes.state_dict(),
-                "steps": self.steps, "iteration": self.iteration, "vae_steps": self.vae_steps, "rng": self.rng.bit_generator.state}
+    def extra_state(self) -> dict[str, Any]:
+        return {"controller": self.controller.state_dict(), "episodes": self.episodes.state_dict(),
+                "iteration": self.iteration, "vae_steps": self.vae_steps}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        try:
-            self.vae.load_state_dict(state["vae"])
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as error:
-            raise ConfigError(f"the checkpoint's networks do not fit this config ({str(error).splitlines()[0]}); "
-                              "use the config the run was trained with") from None
-        self.vae_optimizer.load_state_dict(state["vae_optimizer"])
-        self.model_optimizer.load_state_dict(state["model_optimizer"])
+    def load_extra_state(self, state: dict[str, Any]) -> None:
         self.episodes.load_state_dict(state["episodes"])
-        self.steps, self.iteration = int(state["steps"]), int(state["iteration"])
-        self.vae_steps = int(state["vae_steps"])
-        self.rng.bit_generator.state = state["rng"]
+        self.iteration, self.vae_steps = int(state["iteration"]), int(state["vae_steps"])
         self.dream.initial_latents = self.initial_latents()
         self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         self.controller.load_state_dict(state["controller"])
-
-    def close(self) -> None:
-        self.env.close()
-        self.eval_env.close()
-        self.controller.close()
 
 
 def strip(rows: list[np.ndarray]) -> np.ndarray:

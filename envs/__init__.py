@@ -21,7 +21,7 @@ from envs.normalize import (
 )
 from envs.registration import ENV_IDS, register_envs
 from envs.tmaze import TMazeEnv
-from envs.video import gif_bytes, save_video
+from envs.video import gif_bytes, record_episode, save_video
 
 __all__ = [
     "ENV_IDS",
@@ -50,6 +50,7 @@ __all__ = [
     "make_env",
     "make_vec_env",
     "normalization_state",
+    "record_episode",
     "register_envs",
     "resolve_env_id",
     "save_frames",

@@ -1,18 +1,44 @@
-"""Rendered episodes as GIF (Pillow) or MP4 (imageio, the `video` extra), on disk or as GIF bytes for TensorBoard.
+"""Record rendered episodes and write them as GIF (Pillow) or MP4 (imageio, the `video` extra), or as GIF
+bytes for TensorBoard (the one GIF encoder: save_video and Logger.video both use gif_bytes).
 
 Gymnasium's RecordVideo writes with MoviePy, which gymforge does not depend on; the frames it would record
-are the same `env.render()` images agents.episodes gathers, so the trainer can also send them to TensorBoard.
+are the same `env.render()` images gathered here, so the trainer can also send them to TensorBoard.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from envs.errors import EnvError
+
+
+def record_episode(
+    env: gym.Env, policy: Callable[[Any], Any] | None = None, seed: int | None = None, max_steps: int = 10_000
+) -> tuple[list[np.ndarray], float]:
+    """Play one episode with `policy` (obs -> action; None = random) and return its frames and its return.
+
+    `env` must have been made with `render_mode="rgb_array"`.
+    """
+    if env.render_mode != "rgb_array":
+        raise EnvError(f"Recording needs an env made with render_mode='rgb_array', got {env.render_mode!r}.")
+    observation, _ = env.reset(seed=seed)
+    if seed is not None:
+        env.action_space.seed(seed)
+    frames, episode_return = [env.render()], 0.0
+    for _ in range(max_steps):
+        action = env.action_space.sample() if policy is None else policy(observation)
+        observation, reward, terminated, truncated, _ = env.step(action)
+        frames.append(env.render())
+        episode_return += float(reward)
+        if terminated or truncated:
+            break
+    return frames, episode_return
 
 
 def check_frames(frames: Sequence[np.ndarray], fps: float) -> None:

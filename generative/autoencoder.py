@@ -82,6 +82,7 @@ class Autoencoder(GenerativeLearner):
         self.networks = {"autoencoder": self.model}
         self.optimizers = {"autoencoder": make_optimizer("adam", self.model, lr=config.learning_rate)}
         self.corruption = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "corruption"))
+        self.rngs["corruption"] = self.corruption
 
     def corrupt(self, images: torch.Tensor) -> torch.Tensor:
         std = self.config.denoise_std

@@ -187,13 +187,12 @@ class CycleGAN(GenerativeLearner):
             figures["translated_label_accuracy"] = float((probabilities.argmax(1) == labels_b).float().mean())
         return figures
 
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "batches_b": self.batches_b.state_dict(),
+    def extra_state(self) -> dict[str, Any]:
+        return {**super().extra_state(), "batches_b": self.batches_b.state_dict(),
                 "pools": {name: pool.state_dict() for name, pool in self.pools.items()}}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        super().load_extra_state(state)
         self.batches_b.load_state_dict(state["batches_b"])
         for name, pool in self.pools.items():
-            if "pools" in state:  # checkpoints from before the pool start with an empty one
-                pool.load_state_dict(state["pools"][name])
+            pool.load_state_dict(state["pools"][name])

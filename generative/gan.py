@@ -10,7 +10,7 @@ data's [0, 1] is mapped onto that range for the discriminator and back for grids
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -155,6 +155,7 @@ class AdversarialLearner(GenerativeLearner):
         self.optimizers = {name: self.make_optimizer(network) for name, network in self.networks.items()}
         self.noise = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "noise"))
         self.shift_generator = torch.Generator().manual_seed(stream_seed(config.seed, "shift"))
+        self.rngs.update(noise=self.noise, shift=self.shift_generator)
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         config, shape = self.config, self.image_shape
@@ -235,15 +236,6 @@ class AdversarialLearner(GenerativeLearner):
     def evaluate(self, split: str = "validation") -> dict[str, float]:
         """Sample figures against the validation split (fixed samples, choosing best.pt) or the test split."""
         return self.generator_figures(split)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "noise_rng": self.noise.get_state(), "shift_rng": self.shift_generator.get_state()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        if "noise_rng" in state:  # checkpoints written before these were saved resume with fresh streams
-            self.noise.set_state(state["noise_rng"])
-            self.shift_generator.set_state(state["shift_rng"])
 
 
 class GAN(AdversarialLearner):

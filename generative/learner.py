@@ -26,11 +26,12 @@ from generative.images import make_grid
 from generative.metrics import sample_figures
 from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
+from gymforge.estimator import Estimator
 from gymforge.learner import check_split
 from gymforge.seeding import FIXED, stream_seed
 
 
-class GenerativeLearner:
+class GenerativeLearner(Estimator):
     """Base of AE, VAE, GANs and CycleGAN; one train_step is one batch (progress counts images seen)."""
 
     name: ClassVar[str] = "generative"
@@ -56,9 +57,10 @@ class GenerativeLearner:
         self.batches = Batches(len(self.train_images), config.batch_size * distributed.world_size(),
                                stream_seed(distributed.shared_seed(config.seed), "batches"))
         self.augment_generator = torch.Generator().manual_seed(stream_seed(config.seed, "augment"))
-        self.samples_seen = 0
+        self.progress = 0
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.rngs: dict[str, torch.Generator] = {"augment": self.augment_generator}
         self._judge: tuple[Classifier | None, dict[str, float | str]] | None = None  # prepare()'s
         self._floors: dict[tuple[str, int], float] = {}
 
@@ -80,7 +82,7 @@ class GenerativeLearner:
         if config.flip or config.crop_padding or config.noise_std:
             images = augment(images.cpu(), config.flip, config.crop_padding, config.noise_std,
                              self.augment_generator).to(self.device)
-        self.samples_seen += len(global_indices)
+        self.progress += len(global_indices)
         labels = self.train_labels[indices.to(self.device)] if self.train_labels is not None else None
         return images, labels
 
@@ -88,10 +90,6 @@ class GenerativeLearner:
         if labels is None or not self.conditional:
             return None
         return nn.functional.one_hot(labels, self.num_classes).float()
-
-    @property
-    def progress(self) -> int:
-        return self.samples_seen
 
     def prepare(self) -> dict[str, float | str]:
         """Load or train, once, the judge classifier the figures need, saying which, its cache file and accuracy
@@ -208,6 +206,16 @@ class GenerativeLearner:
             return make_grid(self.interpolation_images(n, seed, label), columns=8)
         return make_grid(self.sample_images(n, seed, label))
 
+    def translate(self, folder: Any, n: int = 64) -> np.ndarray:
+        raise UserError(f"--translate needs a cyclegan run; this is a {type(self).__name__} run")
+
+    def sample(self, n: int = 16, seed: int = 0, label: int | None = None) -> np.ndarray:
+        """n samples as (n, H, W, C) uint8 images; the same seed gives the same images (the Python API's)."""
+        if n <= 0:
+            raise UserError(f"sample(n) needs n > 0, got {n}")
+        images = self.sample_images(n, seed, label).clamp(0.0, 1.0)
+        return (images * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
     # ---- evaluation and media -----------------------------------------------------------------------
     def eval_seed(self) -> int:
         """The fixed sample stream of validation and the TensorBoard grids: the same latents every time."""
@@ -276,24 +284,8 @@ class GenerativeLearner:
         return generator_exportable(self)
 
     # ---- checkpoint ---------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"networks": {name: net.state_dict() for name, net in self.networks.items()},
-                "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
-                "samples_seen": self.samples_seen, "batches": self.batches.state_dict(),
-                "augment_rng": self.augment_generator.get_state()}
+    def extra_state(self) -> dict[str, Any]:
+        return {"batches": self.batches.state_dict()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        try:
-            for name, network in self.networks.items():
-                network.load_state_dict(state["networks"][name])
-        except (KeyError, RuntimeError) as error:
-            raise ConfigError(f"the checkpoint does not fit this {self.name} and data ({str(error)[:120]}); "
-                              "train with the same image size and options") from None
-        for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-        self.samples_seen = int(state["samples_seen"])
+    def load_extra_state(self, state: dict[str, Any]) -> None:
         self.batches.load_state_dict(state["batches"])
-        self.augment_generator.set_state(state["augment_rng"])
-
-    def close(self) -> None:
-        pass

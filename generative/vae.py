@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -137,6 +137,7 @@ class VAE(GenerativeLearner):
         self.binarized = config.likelihood == "binarized"
         self.score_key = "neg_elbo" if self.binarized else "neg_elbo_bpd_logistic"  # type: ignore[misc]
         self.binarize_generator = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "binarize"))
+        self.rngs["binarize"] = self.binarize_generator
         self._evaluation_images: dict[str, torch.Tensor] = {}
 
     def likelihood_targets(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -238,11 +239,3 @@ class VAE(GenerativeLearner):
             reconstructions = self.reconstruct(images, labels)
         figures["reconstruction_error"] = reconstruction_error(reconstructions, images)
         return {**figures, **self.generator_figures(split)}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "binarize_rng": self.binarize_generator.get_state()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        if "binarize_rng" in state:
-            self.binarize_generator.set_state(state["binarize_rng"])

@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gymforge import distributed
-from gymforge.checkpoint import load_checkpoint
-from gymforge.config import TrainConfig, config_from_dict, save_config
-from gymforge.errors import ConfigError
-from gymforge.learner import Learner
+from gymforge import distributed, estimator
+from gymforge.config import TrainConfig, config_from_dict, save_config, unconstructed
+from gymforge.errors import CheckpointError, ConfigError, UserError
+from gymforge.learner import Agent, Learner
 from gymforge.registry import get_algorithm
 from gymforge.run import Run
-from gymforge.seeding import resolve_device, seed_everything
+from gymforge.seeding import resolve_device, seed_everything, stream_seed
 from gymforge.trainer import Trainer
 
 
 def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
     """Defaults < preset < values (gymforge.registry holds the rule)."""
     return get_algorithm(algo).make_config(values, preset)
+
+
+def configure(algo: str, flags: list[str], file_values: dict[str, Any] | None = None, preset: str | None = "auto",
+              show_help: bool = False) -> TrainConfig:
+    """`gymforge train`'s one config path: defaults < preset < --config file < command-line flags, resolved here
+    and constructed once (tyro parses the flags over defaults that are not yet validated)."""
+    import tyro
+
+    algorithm = get_algorithm(algo)
+    _, config_class = algorithm.load()
+    subject_flag = f"--{algorithm.subject_field}"
+    peek = argparse.ArgumentParser(add_help=False)  # the subject picks the preset before the flags are parsed
+    peek.add_argument(subject_flag)
+    subject = getattr(peek.parse_known_args(flags)[0], algorithm.subject_field)
+    values = {**(file_values or {}), **({algorithm.subject_field: subject} if subject else {})}
+    defaults = unconstructed(config_class, algorithm.option_values(values, preset))
+    return tyro.cli(config_class, args=flags + (["--help"] if show_help else []), default=defaults,
+                    prog=f"gymforge train {algo}", description=config_class.__doc__)
 
 
 def build_learner(algo: str, config: TrainConfig) -> Learner:
@@ -73,13 +91,74 @@ def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | N
     return run
 
 
-def load_learner(run_dir: str | Path, checkpoint: str = "best", **overrides: Any) -> Learner:
-    """A trained learner from a run folder (best.pt, falling back to last.pt), ready to evaluate or act."""
-    run, config = open_run(run_dir, **overrides)
-    path = run.checkpoint(checkpoint)
-    if not path.exists() and checkpoint == "best":
-        path = run.checkpoint("last")
-    learner = build_learner(run.algo, config)
-    state = load_checkpoint(path)
-    learner.load_state_dict(state["learner"])
+def load_learner(run_dir: str | Path, checkpoint: str = "best", kind: str | None = None,
+                 **overrides: Any) -> Learner:
+    """A trained learner from a run folder (best.pt, falling back to last.pt) or a save() file, ready to evaluate,
+    act or sample; overrides change options such as eval_episodes. The caller's RNG states and threads stay as
+    they were. kind="agent" or "generative" refuses, in one line, a run of the other kind."""
+    if kind is not None and Path(run_dir).is_dir():
+        check_kind(run_dir, Run.open(run_dir)[0].algo, kind)
+    learner = estimator.load_learner(run_dir, checkpoint, **overrides)
     return learner
+
+
+def check_kind(source: str | Path, algo: str, kind: str) -> None:
+    actual = get_algorithm(algo).kind
+    if actual != kind:
+        what, command = ("generative", "sample") if actual == "generative" else ("agent", "watch")
+        raise ConfigError(f"{source} is a {algo} {what} run, not {'an agent' if kind == 'agent' else 'a generative'}"
+                          f" one; use `gymforge {command}` for it")
+
+
+def watch(agent: Agent, episodes: int, seed: int | None = None, render_mode: str = "human") -> tuple[Any, float]:
+    """Play `episodes` greedy episodes of a loaded agent (rendered in a window, or as rgb_array frames to record);
+    returns the EpisodeResult and the env's frame rate."""
+    from agents.episodes import play_episodes
+
+    seed = stream_seed(agent.config.seed, "watch") if seed is None else seed
+    env = agent.make_env(render_mode=render_mode)
+    try:
+        result = play_episodes(env, agent.policy, episodes, seed, record=render_mode == "rgb_array")
+    finally:
+        env.close()
+    return result, env.metadata.get("render_fps", 30)
+
+
+def save_grid(grid: Any, path: str | Path, scale: int = 1) -> Path:
+    """A generator's (H, W, 3) uint8 grid as a PNG, each pixel scale x scale (small images stay sharp)."""
+    from generative.images import save_png
+
+    return save_png(Path(path), grid.repeat(scale, axis=0).repeat(scale, axis=1))
+
+
+def export_run(run_dir: str | Path, out: str | Path, format_name: str | None = None, checkpoint: str = "best",
+               check: int = 100) -> dict[str, Any]:
+    """Export a run's checkpoint (best.pt, falling back to last.pt) to `out`, then check it on `check` inputs."""
+    from gymforge.export import check_onnx, export_format, exportable_of, require_export_extra, write_onnx
+
+    out = Path(out)
+    export_format(out, format_name)
+    if check < 0:
+        raise ConfigError(f"--check must be >= 0, got {check}")
+    require_export_extra()
+    run, _ = Run.open(run_dir)
+    candidates = [checkpoint] + (["last"] if checkpoint == "best" else [])
+    if not any(run.checkpoint(name).is_file() for name in candidates):
+        raise CheckpointError(f"{run.path} has no checkpoint to export (no checkpoints/{checkpoint}.pt"
+                              f"{' or last.pt' if checkpoint == 'best' else ''}); train it first")
+    learner = load_learner(run.path, checkpoint)
+    try:
+        exportable = exportable_of(learner, run.algo)
+        try:
+            write_onnx(exportable, out)
+        except UserError:
+            raise
+        except Exception as error:  # the tracer's own errors: say what failed, in one line
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ConfigError(f"could not export this {run.algo} network to ONNX ({first[:200]})") from None
+        differences = check_onnx(exportable, out, n=check) if check else {}
+    finally:
+        learner.close()
+    return {"path": str(out), "algo": run.algo, "description": exportable.description,
+            "inputs": exportable.input_names, "outputs": exportable.output_names, "checked_inputs": check,
+            "max_abs_difference": differences}

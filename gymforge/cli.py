@@ -153,11 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- train ------------------------------------------------------------------------------------------
 def command_train(argv: list[str]) -> int:
-    import tyro
-
     from gymforge import api
     from gymforge.config import read_config_file
-    from gymforge.registry import get_algorithm
 
     if any(arg == "--resume" or arg.startswith("--resume=") for arg in argv):
         resume_options = argparse.ArgumentParser(prog="gymforge train --resume", add_help=False)
@@ -173,32 +170,21 @@ def command_train(argv: list[str]) -> int:
     algo_word = argv[0] if argv and not argv[0].startswith("-") else None
     argv = argv[1:] if algo_word else argv
     run_options = argparse.ArgumentParser(prog="gymforge train", add_help=False)
-    for flag in ("--name", "--logdir", "--config", "--preset", "--env", "--data"):
+    for flag in ("--name", "--logdir", "--config", "--preset"):
         run_options.add_argument(flag)
     run_options.add_argument("-h", "--help", action="store_true")
-    options, rest = run_options.parse_known_args(argv)
+    options, flags = run_options.parse_known_args(argv)
 
     file_algo, file_values = read_config_file(Path(options.config)) if options.config else (None, {})
     algo = algo_word or file_algo
     if not algo:
         print(TRAIN_USAGE, file=sys.stderr)
         return 0 if options.help else 2
-    algorithm = get_algorithm(algo)
     if file_algo and file_algo != algo:
         raise UserError(f"{options.config} is a {file_algo} config, not {algo}")
-    values = dict(file_values)
-    subject_flag = "data" if algorithm.kind == "generative" else "env"
-    subject = getattr(options, subject_flag) or values.get(subject_flag)
-    if subject:
-        values[subject_flag] = subject
-    defaults = api.make_config(algo, values, options.preset or "auto")
     if options.help:
         print(TRAIN_USAGE)
-    _, config_class = algorithm.load()
-    if subject:  # already folded into the defaults
-        rest += [f"--{subject_flag}", subject]
-    config = tyro.cli(config_class, args=rest + (["--help"] if options.help else []), default=defaults,
-                      prog=f"gymforge train {algo}", description=config_class.__doc__)
+    config = api.configure(algo, flags, file_values, options.preset or "auto", show_help=options.help)
     run = api.train(algo, config, name=options.name, logdir=options.logdir or "runs")
     return report_run(run)
 
@@ -228,8 +214,6 @@ def report_run(run: Any) -> int:
 # ---- evaluate, watch --------------------------------------------------------------------------------
 def command_evaluate(args: argparse.Namespace) -> int:
     """The "test" split: episodes (or data) disjoint from those that chose best.pt, with a 95% interval."""
-    import inspect
-
     from gymforge.api import load_learner
     from gymforge.registry import get_algorithm
     from gymforge.run import Run
@@ -247,13 +231,11 @@ def command_evaluate(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     learner = load_learner(args.run_dir, args.checkpoint, **overrides)
     try:
-        takes_split = "split" in inspect.signature(learner.evaluate).parameters
-        figures = learner.evaluate("test") if takes_split else learner.evaluate()
+        figures = learner.evaluate("test")
     finally:
         learner.close()
     if args.json:
-        print(json.dumps({**figures, "split": "test" if takes_split else "default", "checkpoint": args.checkpoint,
-                          "seed": learner.config.seed}))
+        print(json.dumps({**figures, "split": "test", "checkpoint": args.checkpoint, "seed": learner.config.seed}))
         return 0
     print(f"{args.run_dir} ({args.checkpoint} checkpoint) on the test split, seed {learner.config.seed}:")
     shown = set()
@@ -270,30 +252,23 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 
 def command_watch(args: argparse.Namespace) -> int:
-    from agents.episodes import play_episodes
-    from gymforge.api import load_learner
+    from gymforge import api
 
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     if args.record is not None and args.record.suffix.lower() not in (".gif", ".mp4"):
         raise UserError(f"--record must name a .gif or .mp4 file, got {args.record}")
-    learner = load_learner(args.run_dir, args.checkpoint)
-    if not hasattr(learner, "policy"):
-        raise UserError(f"{args.run_dir} is not an agent run; use `gymforge sample` for generative runs")
-    seed = learner.config.seed + 20_000 if args.seed is None else args.seed
-    mode = "rgb_array" if args.record else "human"
-    env = learner.make_env(render_mode=mode)
+    agent = api.load_learner(args.run_dir, args.checkpoint, kind="agent")
     try:
-        result = play_episodes(env, learner.policy, args.episodes, seed, record=args.record is not None)
+        result, fps = api.watch(agent, args.episodes, args.seed, "rgb_array" if args.record else "human")
     finally:
-        env.close()
-        learner.close()
+        agent.close()
     for index, episode_return in enumerate(result.returns):
         print(f"episode {index + 1}: return {episode_return:.2f}, length {result.lengths[index]}")
     if args.record is not None:
         from envs import save_video
 
-        save_video(result.frames, args.record, fps=env.metadata.get("render_fps", 30))
+        save_video(result.frames, args.record, fps=fps)
         print(f"wrote {args.record}", file=sys.stderr)
     return 0
 
@@ -301,6 +276,7 @@ def command_watch(args: argparse.Namespace) -> int:
 def command_dream(args: argparse.Namespace) -> int:
     from gymforge.api import load_learner
     from gymforge.run import Run
+    from gymforge.seeding import stream_seed
 
     if args.steps <= 0:
         raise UserError(f"--steps must be positive, got {args.steps}")
@@ -313,7 +289,7 @@ def command_dream(args: argparse.Namespace) -> int:
         raise UserError(f"{args.run_dir} is a {run.algo} run; `gymforge dream` needs a worldmodel run")
     learner = load_learner(args.run_dir, args.checkpoint)
     try:
-        seed = learner.config.seed + 20_000 if args.seed is None else args.seed
+        seed = stream_seed(learner.config.seed, "watch") if args.seed is None else args.seed
         frames, dream_return, real_return = learner.dream_video(args.steps, seed, args.temperature)
     finally:
         learner.close()
@@ -332,9 +308,7 @@ def command_collect(args: argparse.Namespace) -> int:
     if args.policy != "random":
         from gymforge.api import load_learner
 
-        learner = load_learner(args.policy)
-        if not hasattr(learner, "policy"):
-            raise UserError(f"--policy {args.policy} is not an agent run; give an RL run folder or 'random'")
+        learner = load_learner(args.policy, kind="agent")
         if learner.config.env != args.env:
             raise UserError(f"--policy {args.policy} was trained on {learner.config.env}, not {args.env}")
         make_policy = learner.policy  # one fresh policy per episode: recurrent memory never spans two
@@ -348,34 +322,24 @@ def command_collect(args: argparse.Namespace) -> int:
 
 
 def command_sample(args: argparse.Namespace) -> int:
-    from gymforge.api import load_learner
-    from gymforge.registry import get_algorithm
-    from gymforge.run import Run
+    from gymforge import api
 
-    run, _ = Run.open(args.run_dir)
-    if get_algorithm(run.algo).kind != "generative":
-        raise UserError(f"{args.run_dir} is a {run.algo} agent run, not a generative model; use `gymforge watch`")
     if args.scale < 1:
         raise UserError(f"--scale must be >= 1, got {args.scale}")
     if args.out.suffix.lower() != ".png":
         raise UserError(f"--out must name a .png file, got {args.out}")
     if sum([args.interpolate, args.reconstruct, args.translate is not None]) > 1:
         raise UserError("choose at most one of --interpolate, --reconstruct and --translate")
-    learner = load_learner(args.run_dir, args.checkpoint)
+    generator = api.load_learner(args.run_dir, args.checkpoint, kind="generative")
     try:
         if args.translate is not None:
-            if not hasattr(learner, "translate"):
-                raise UserError(f"--translate needs a cyclegan run; {args.run_dir} is a {run.algo} run")
-            grid = learner.translate(args.translate, n=args.n)
+            grid = generator.translate(args.translate, n=args.n)
         else:
-            grid = learner.sample_grid(args.n, args.seed, label=args.label, interpolate=args.interpolate,
-                                       reconstruct=args.reconstruct)
+            grid = generator.sample_grid(args.n, args.seed, label=args.label, interpolate=args.interpolate,
+                                         reconstruct=args.reconstruct)
     finally:
-        learner.close()
-    from generative.images import save_png
-
-    grid = grid.repeat(args.scale, axis=0).repeat(args.scale, axis=1)
-    print(f"wrote {save_png(args.out, grid)}", file=sys.stderr)
+        generator.close()
+    print(f"wrote {api.save_grid(grid, args.out, args.scale)}", file=sys.stderr)
     return 0
 
 
@@ -396,7 +360,8 @@ def command_tune(args: argparse.Namespace) -> int:
 
 
 def command_export(args: argparse.Namespace) -> int:
-    from gymforge.export import ExportCheckError, export_run
+    from gymforge.api import export_run
+    from gymforge.export import ExportCheckError
 
     if (args.onnx is None) == (args.out is None):
         raise UserError("give one of --onnx FILE or --out FILE [--format F]")

@@ -37,6 +37,8 @@ class TrainConfig:
     """Write checkpoints/last.pt every this many progress units (and at the end, and on Ctrl-C)."""
     keep_every: int = 0
     """Also keep a periodic checkpoints/step-N.pt every this many units; 0 keeps none."""
+    stop_at: float | None = None
+    """Stop at the first evaluation whose score reaches this (at least it for a return, at most for a loss or FID)."""
 
     def __post_init__(self) -> None:
         require(self.steps > 0, f"--steps must be positive, got {self.steps}")
@@ -63,6 +65,8 @@ class AgentConfig(TrainConfig):
     """Keys of a Dict (or positions of a Tuple) observation to use; empty uses every key an encoder can take."""
     eval_episodes: int = 20
     """Greedy episodes per evaluation."""
+    eval_video: bool = True
+    """Record one greedy episode at each evaluation to TensorBoard as a video (--no-eval-video skips it)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -86,9 +90,10 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return {key: list(value) if isinstance(value, tuple) else value for key, value in dataclasses.asdict(config).items()}
 
 
-def config_from_dict(config_class: type[C], values: dict[str, Any], source: str = "config") -> C:
-    """Build a config from a plain dict, refusing unknown keys (listing the valid ones) and values outside a
-    Literal field's choices (the CLI's flags get both checks from tyro; a config file or the API gets them here)."""
+def checked_values(config_class: type[C], values: dict[str, Any], source: str = "config") -> dict[str, Any]:
+    """Option values checked against a config class without constructing it: unknown keys are refused (listing the
+    valid ones), values outside a Literal field's choices too, and YAML lists become tuples where a field is one.
+    (The CLI's flags get these checks from tyro; a config file, a preset or the API gets them here.)"""
     fields = {field.name: field for field in dataclasses.fields(config_class)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
@@ -105,10 +110,25 @@ def config_from_dict(config_class: type[C], values: dict[str, Any], source: str 
             raise ConfigError(f"--{key.replace('_', '-')} must be one of {', '.join(map(str, choices))} in {source}, "
                               f"got {value!r}")
         converted[key] = value
+    return converted
+
+
+def config_from_dict(config_class: type[C], values: dict[str, Any], source: str = "config") -> C:
+    """Build a config from a plain dict of option values (see checked_values); __post_init__ validates it."""
     try:
-        return config_class(**converted)
+        return config_class(**checked_values(config_class, values, source))
     except TypeError as error:
         raise ConfigError(f"invalid {source}: {error}") from None
+
+
+def unconstructed(config_class: type[C], values: dict[str, Any]) -> C:
+    """An instance holding checked option values WITHOUT running __init__/__post_init__: the defaults the CLI's flag
+    parser shows in --help and fills in, so that `gymforge train` constructs (and validates) its config once."""
+    instance = object.__new__(config_class)
+    for field in dataclasses.fields(config_class):
+        default = field.default_factory() if field.default is dataclasses.MISSING else field.default  # type: ignore[misc]
+        setattr(instance, field.name, values.get(field.name, default))
+    return instance
 
 
 def save_config(path: Path, algo: str, config: TrainConfig) -> None:

@@ -3,7 +3,8 @@
 Each learner that can be exported has a small `export_module()` hook returning an `Exportable`: a torch module
 (the greedy policy from observation to action with the saved observation normalization folded in, recurrent
 state as explicit inputs and outputs; or a generator from latent to image), its input and output names, and a
-sampler of example inputs. This module writes the file and checks onnxruntime's outputs against PyTorch's.
+sampler of example inputs. This module (engine layer: the learners import it) writes the file and checks
+onnxruntime's outputs against PyTorch's; gymforge.api.export_run loads a run and drives it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gymforge.errors import CheckpointError, ConfigError, UserError
+from gymforge.errors import ConfigError
 
 FORMATS = {"onnx": ".onnx"}
 """Export formats by name, with the file suffix that selects each."""
@@ -116,40 +117,6 @@ def check_onnx(exportable: Exportable, path: Path, n: int = 100, seed: int = 1) 
             raise ExportCheckError(f"onnxruntime and PyTorch disagree on output {name} for {int(bad.sum())} values "
                                    f"of {n} inputs (largest difference {difference:.3g}); the file is not usable")
     return differences
-
-
-def export_run(run_dir: str | Path, out: str | Path, format_name: str | None = None, checkpoint: str = "best",
-               check: int = 100) -> dict[str, Any]:
-    """Export a run's checkpoint (best.pt, falling back to last.pt) to `out`, then check it on `check` inputs."""
-    from gymforge.api import load_learner
-    from gymforge.run import Run
-
-    out = Path(out)
-    export_format(out, format_name)
-    if check < 0:
-        raise ConfigError(f"--check must be >= 0, got {check}")
-    require_export_extra()
-    run, _ = Run.open(run_dir)
-    candidates = [checkpoint] + (["last"] if checkpoint == "best" else [])
-    if not any(run.checkpoint(name).is_file() for name in candidates):
-        raise CheckpointError(f"{run.path} has no checkpoint to export (no checkpoints/{checkpoint}.pt"
-                              f"{' or last.pt' if checkpoint == 'best' else ''}); train it first")
-    learner = load_learner(run.path, checkpoint)
-    try:
-        exportable = exportable_of(learner, run.algo)
-        try:
-            write_onnx(exportable, out)
-        except UserError:
-            raise
-        except Exception as error:  # the tracer's own errors: say what failed, in one line
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ConfigError(f"could not export this {run.algo} network to ONNX ({first[:200]})") from None
-        differences = check_onnx(exportable, out, n=check) if check else {}
-    finally:
-        learner.close()
-    return {"path": str(out), "algo": run.algo, "description": exportable.description,
-            "inputs": exportable.input_names, "outputs": exportable.output_names, "checked_inputs": check,
-            "max_abs_difference": differences}
 
 
 # ---- pieces the learners' hooks share ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from gymforge.config import config_from_dict
+from gymforge.config import checked_values, config_from_dict
 from gymforge.errors import ConfigError
 
 
@@ -68,7 +68,7 @@ class Algorithm:
         options = self.preset_values(preset, subject)
         if preset not in (None, "auto", "none") and subject is None:  # a named preset without --env brings its env
             options.setdefault(self.subject_field, preset)
-        return {**options, **values}
+        return checked_values(config_class, {**options, **values}, source=f"{self.name} options")
 
     def make_config(self, values: dict[str, Any] | None = None, preset: str | None = "auto") -> Any:
         """The config: defaults < preset < values, checked and constructed once."""
@@ -117,3 +117,11 @@ def get_algorithm(name: str) -> Algorithm:
     if name not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}")
     return ALGORITHMS[name]
+
+
+def algorithm_of(learner_class: type) -> Algorithm:
+    """The registry entry of a learner class: how the Python API's PPO, VAE, ... know their own names."""
+    for algorithm in ALGORITHMS.values():
+        if (algorithm.module, algorithm.learner_name) == (learner_class.__module__, learner_class.__name__):
+            return algorithm
+    raise ConfigError(f"{learner_class.__name__} is not a registered algorithm (gymforge.registry.ALGORITHMS)")

@@ -6,8 +6,10 @@ be the same for every training seed (the data split, the evaluated binarization)
 
 from __future__ import annotations
 
+import contextlib
 import random
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -75,3 +77,21 @@ def resolve_device(choice: str) -> torch.device:
     if choice not in ("cpu", "cuda"):
         raise ConfigError(f"--device must be auto, cpu or cuda, got {choice!r}")
     return torch.device(choice)
+
+
+@contextlib.contextmanager
+def own_rng(start: int | dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Inside the block python's, numpy's and torch's global RNGs are seeded with `start` (or set to a state
+    rng_state() captured); after it the caller's states are back. The yielded dict receives the block's final
+    states, so a later block can continue that stream: the Python API trains without reseeding the caller."""
+    caller = rng_state()
+    if isinstance(start, int):
+        seed_everything(start)
+    else:
+        set_rng_state(start)
+    final: dict[str, Any] = {}
+    try:
+        yield final
+    finally:
+        final.update(rng_state())
+        set_rng_state(caller)

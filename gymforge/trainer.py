@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import signal
 import sys
@@ -11,17 +10,39 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
+from envs.video import record_episode
 from gymforge import distributed
 from gymforge.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from gymforge.config import config_to_dict
 from gymforge.errors import CheckpointError, NonFiniteError
-from gymforge.learner import Learner
+from gymforge.learner import Agent, Learner
 from gymforge.logger import Logger
 from gymforge.run import Run
-from gymforge.seeding import rng_state, set_rng_state
+from gymforge.seeding import rng_state, set_rng_state, stream_seed
+
+
+VIDEO_MAX_FRAMES = 300  # an evaluation video's length cap; frames are also shrunk to VIDEO_SIZE px on the long side
+VIDEO_SIZE = 160
+
+
+def reached(score: float | None, bar: float | None, mode: str) -> bool:
+    """Whether an evaluation score reaches --stop-at: at least the bar for a score to maximize, at most to minimize."""
+    if score is None or bar is None:
+        return False
+    return score >= bar if mode == "max" else score <= bar
+
+
+def video_frames(frames: list[np.ndarray]) -> np.ndarray:
+    """(T, H, W, 3) uint8 frames shrunk (nearest pixel, so small pixel-art stays sharp) to VIDEO_SIZE on the long side."""
+    stack = np.stack([np.asarray(frame, dtype=np.uint8) for frame in frames])
+    if stack.ndim == 3:
+        stack = np.repeat(stack[..., None], 3, axis=-1)
+    step = max(1, -(-max(stack.shape[1:3]) // VIDEO_SIZE))
+    return stack[:, ::step, ::step, :3]
 
 
 def next_multiple(progress: int, every: int) -> int:
@@ -48,6 +69,8 @@ class Trainer:
         self.elapsed = 0.0
         self.stop_signal: int | None = None
         self.logger: Logger | None = None
+        self.acts = isinstance(learner, Agent)  # the Agent contract: evaluation videos (any learner, registered or not)
+        self.video_renders = True  # until an env refuses to render rgb_array frames
 
     # ---- state --------------------------------------------------------------------------------------
     def checkpoint_state(self) -> dict[str, Any]:
@@ -168,6 +191,8 @@ class Trainer:
         self.last_eval = figures
         self.logger.scalars({f"eval/{key}": value for key, value in figures.items()}, progress)
         self.learner.log_media(self.logger, progress)
+        if self.acts and getattr(self.config, "eval_video", False) and self.video_renders:
+            self.log_episode_video(progress)
         self.logger.flush()
         score = figures.get(self.learner.score_key)
         if score is not None:
@@ -182,12 +207,32 @@ class Trainer:
                 print(f"[{self.run.algo}] step {progress}/{self.config.steps} eval {text}", file=sys.stderr)
         if self.on_evaluate is not None and self.on_evaluate(progress, dict(figures)):
             self.stop_requested = True
+        if reached(score, self.config.stop_at, self.learner.score_mode):
+            self.stop_requested = True
+            print(f"[{self.run.algo}] {self.learner.score_key} {score:.4g} reached --stop-at {self.config.stop_at:g} "
+                  f"at step {progress}: stopping", file=sys.stderr)
+
+    def log_episode_video(self, progress: int) -> None:
+        """One greedy episode (the same start every evaluation) as a TensorBoard video: the Agent contract's
+        make_env and policy, so every agent gets it. An env that cannot render rgb_array frames (MuJoCo without
+        an OpenGL context, say) is noted once and the run goes on without videos."""
+        env = None
+        try:
+            env = self.learner.make_env(render_mode="rgb_array")
+            frames, _ = record_episode(env, self.learner.policy(), seed=stream_seed(self.config.seed, "eval-video"),
+                                       max_steps=VIDEO_MAX_FRAMES)
+            self.logger.video("eval/episode", video_frames(frames), progress, fps=env.metadata.get("render_fps", 30))
+        except Exception as error:  # noqa: BLE001  (a video is a nicety; it never ends a run)
+            self.video_renders = False
+            print(f"[{self.run.algo}] no evaluation videos: the env cannot render frames "
+                  f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})", file=sys.stderr)
+        finally:
+            if env is not None:
+                env.close()
 
     def final_evaluation(self) -> None:
         """Once, at the end of the budget: the LAST policy on the "test" split (episodes or data no selection
         has seen), so summary.json holds an honest estimate beside the selection score that chose best.pt."""
-        if "split" not in inspect.signature(self.learner.evaluate).parameters:
-            return  # a learner without the validation/test contract has no held-out split to report
         started = time.perf_counter()
         figures = self.learner.evaluate("test")
         self.check_finite(figures, self.learner.progress)

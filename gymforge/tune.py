@@ -245,7 +245,7 @@ def tune(args: argparse.Namespace) -> Any:
     """The `gymforge tune` command. Returns the study."""
     algorithm = get_algorithm(args.algo)
     learner_class, config_class = algorithm.load()
-    subject_flag = "data" if algorithm.kind == "generative" else "env"
+    subject_flag = algorithm.subject_field
     other_flag = "env" if subject_flag == "data" else "data"
     if getattr(args, other_flag):
         raise ConfigError(f"{args.algo} trains on --{subject_flag}, not --{other_flag}")
@@ -263,6 +263,8 @@ def tune(args: argparse.Namespace) -> Any:
 
     subject = getattr(args, subject_flag)
     base_values = {**fixed, **({subject_flag: subject} if subject else {})}
+    if algorithm.kind == "agent":  # a trial's evaluations feed the pruner; nobody watches their videos
+        base_values.setdefault("eval_video", False)
     if args.steps is not None:
         base_values["steps"] = args.steps
     base = make_config(args.algo, base_values, args.preset)

@@ -164,7 +164,7 @@ def test_checkpoint_with_buffer_resumes_the_same_updates(tmp_path):
     state = torch.load(tmp_path / "state.pt", weights_only=True)
     copy = DQN(DQNConfig(**{**options, "seed": 7}))
     copy.load_state_dict(state)
-    assert copy.steps == 1_000 and copy.learning_begins == options["learning_starts"]
+    assert copy.progress == 1_000 and copy.learning_begins == options["learning_starts"]
     written = int(agent.buffer.written[0])
     np.testing.assert_array_equal(copy.buffer.frames[:, :written], agent.buffer.frames[:, :written])
     assert len(copy.buffer) == len(agent.buffer)  # the resumed episode's first frame starts no transition yet
@@ -175,7 +175,7 @@ def test_checkpoint_with_buffer_resumes_the_same_updates(tmp_path):
     b = copy.train_round()
     assert a == pytest.approx(b)  # the same batches from the same buffer, rng and weights give the same update
     without = DQN(DQNConfig(**TINY))
-    without.load_state_dict(DQN(DQNConfig(**TINY)).state_dict() | {"steps": 1_000})
+    without.load_state_dict(DQN(DQNConfig(**TINY)).state_dict() | {"progress": 1_000})
     assert without.learning_begins == 1_000 + TINY["learning_starts"]  # refills before learning again
 
 

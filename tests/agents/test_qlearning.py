@@ -58,9 +58,9 @@ def test_expected_sarsa_target_averages_under_epsilon_greedy():
 
 def test_schedules_hit_their_documented_values():
     agent = learner(epsilon=1.0, final_epsilon=0.1, exploration_fraction=0.5, steps=1000)
-    agent.steps = 250
+    agent.progress = 250
     assert agent.schedules()[0] == pytest.approx(0.55)
-    agent.steps = 900
+    agent.progress = 900
     assert agent.schedules()[0] == pytest.approx(0.1)
 
 

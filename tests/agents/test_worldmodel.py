@@ -152,12 +152,13 @@ def test_a_resumed_run_continues_exactly(tmp_path):
                      **{**TINY, "steps": 100})
     api.resume(half.path, progress_bar=False, steps=140)
     a, b = (load_checkpoint(run.checkpoint("last"))["learner"] for run in (whole, half))
-    assert a["steps"] == b["steps"] == 140 and a["iteration"] == b["iteration"] == 3
+    assert a["progress"] == b["progress"] == 140 and a["iteration"] == b["iteration"] == 3
     for part in ("vae", "model"):
-        for key in a[part]:
-            assert torch.equal(a[part][key], b[part][key]), (part, key)
-    for key in a["controller"]["model"]:
-        assert torch.equal(a["controller"]["model"][key], b["controller"]["model"][key]), key
+        for key in a["networks"][part]:
+            assert torch.equal(a["networks"][part][key], b["networks"][part][key]), (part, key)
+    controllers = a["controller"]["networks"]["actor_critic"], b["controller"]["networks"]["actor_critic"]
+    for key in controllers[0]:
+        assert torch.equal(controllers[0][key], controllers[1][key]), key
     figures = [{k: v for k, v in run.read_summary()["last_eval"].items() if k != "time_s"} for run in (whole, half)]
     assert figures[0] == figures[1]
 

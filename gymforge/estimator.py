@@ -1,0 +1,208 @@
+"""The one pattern every learner shares: its state under the same key names, closing, and the Python API in
+Stable-Baselines3's shape:
+
+    agent = PPO("CartPole-v1", seed=0, n_envs=4).learn(20_000)   # a run folder under runs/, the CLI's Trainer
+    agent.save("ppo.pt"); agent = PPO.load("ppo.pt")             # or PPO.load("runs/<run>"): best.pt, else last.pt
+    agent.predict(observation); agent.evaluate()                 # a Generator: VAE("digits").sample(16, seed=0)
+
+A learner names its parts in `networks`, `optimizers` and `rngs` (its own random streams), and adds what only it
+has in extra_state()/load_extra_state(); its progress is the attribute `progress`. Checkpoints then hold the keys
+progress, networks, optimizers, rng and the extras, for every algorithm. The Python API never moves the caller's
+global random state or thread count: a learner keeps its own global-RNG stream and swaps it in while it trains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from gymforge.checkpoint import load_checkpoint, save_checkpoint
+from gymforge.config import TrainConfig, config_from_dict, config_to_dict, save_config
+from gymforge.errors import CheckpointError, ConfigError, UserError, require
+from gymforge.registry import algorithm_of, get_algorithm
+from gymforge.run import Run
+from gymforge.seeding import own_rng, resolve_device
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Constructor(type):
+    """`Algo(config, device)` as the Trainer builds it, or `Algo(env_or_data, **options)` as a notebook does:
+    defaults < the subject's preset < options (gymforge.registry's rule), built under the config's seed."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if (args and isinstance(args[0], TrainConfig)) or "config" in kwargs:
+            return super().__call__(*args, **kwargs)
+        algorithm = algorithm_of(cls)
+        if len(args) > 1 or (args and not isinstance(args[0], str | Path)):
+            example = "CartPole-v1" if algorithm.kind == "agent" else "digits"
+            raise ConfigError(f"{cls.__name__} takes one {algorithm.subject_field} name and options as keywords, "
+                              f"e.g. {cls.__name__}({example!r}, seed=0)")
+        values = {**({algorithm.subject_field: str(args[0])} if args else {}), **kwargs}
+        return construct(cls, algorithm.make_config(values))
+
+
+def construct(cls: type, config: TrainConfig, rng: dict[str, Any] | None = None) -> Any:
+    """Build on config.device under config.seed (the same seed, the same initial weights), then put the caller's
+    global RNG states back; the learner keeps the stream it was built in (or `rng`) for learn()."""
+    with own_rng(config.seed) as after:
+        learner = cls(config, resolve_device(config.device))
+    learner.global_rng = rng or after
+    return learner
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class Estimator(metaclass=Constructor):
+    """Mixed into every learner: state_dict/load_state_dict/close, and learn/predict/save/load."""
+
+    config: TrainConfig
+    progress: int = 0
+    """What the budget counts (environment steps or images seen); saved as "progress"."""
+    networks: Mapping[str, torch.nn.Module] = EMPTY
+    optimizers: Mapping[str, torch.optim.Optimizer] = EMPTY
+    rngs: Mapping[str, np.random.Generator | torch.Generator] = EMPTY
+    """The learner's own random streams, saved under "rng"."""
+    global_rng: dict[str, Any] | None = None
+    """The global python/numpy/torch stream this learner trains in under the Python API (None: the process's)."""
+    trainer: Any = None
+    score_key: ClassVar[str]
+
+    # ---- state ------------------------------------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """What only this learner saves (counters, buffers, statistics); tensors and primitives only."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore extra_state(); runs after networks, optimizers, progress and rng are loaded."""
+
+    def state_dict(self) -> dict[str, Any]:
+        rng = {name: stream.bit_generator.state if isinstance(stream, np.random.Generator) else stream.get_state()
+               for name, stream in self.rngs.items()}
+        return {"progress": self.progress, "networks": {name: net.state_dict() for name, net in self.networks.items()},
+                "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()}, "rng": rng,
+                **self.extra_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        name = algorithm_of(type(self)).name
+        for key in ("progress", "networks", "optimizers", "rng"):
+            if key not in state:
+                raise CheckpointError(f"the checkpoint has no {key!r}: an older gymforge wrote it, or not for {name}")
+        for part, loadable in (*self.networks.items(), *self.optimizers.items()):
+            saved = state["networks" if isinstance(loadable, torch.nn.Module) else "optimizers"].get(part)
+            try:
+                if saved is None:
+                    raise KeyError(f"it has no {part!r}")
+                loadable.load_state_dict(saved)
+            except (KeyError, RuntimeError, ValueError) as error:
+                first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+                raise ConfigError(f"the checkpoint's {part} does not fit this {name} config ({first}); "
+                                  "use the config it was trained with") from None
+        self.progress = int(state["progress"])
+        for part, stream in self.rngs.items():
+            if isinstance(stream, np.random.Generator):
+                stream.bit_generator.state = state["rng"][part]
+            else:
+                stream.set_state(state["rng"][part])
+        self.load_extra_state(state)
+
+    def close(self) -> None:
+        """Close every environment and inner learner this learner holds as an attribute."""
+        for value in list(vars(self).values()):
+            if isinstance(value, gym.Env | gym.vector.VectorEnv | Estimator) and value is not self:
+                value.close()
+
+    # ---- the Python API ---------------------------------------------------------------------------------
+    def learn(self, steps: int, logdir: str | Path | None = None, name: str | None = None,
+              progress_bar: bool | None = None) -> Estimator:
+        """Train `steps` more progress units with the CLI's Trainer, into a run folder: the first call makes it
+        (logdir/name, logdir "runs" by default); later calls continue it, best.pt and its score included."""
+        from gymforge.trainer import Trainer  # TensorBoard loads when a learner first trains, not on import
+
+        require(isinstance(steps, int) and steps > 0, f"learn(steps) needs a positive number of steps, got {steps!r}")
+        if self.trainer is not None:
+            run = self.trainer.run.path
+            require((logdir is None or Path(logdir) == run.parent) and name in (None, run.name),
+                    f"learn() continues its run folder {run}; a new logdir or name needs a new {type(self).__name__}")
+        algo = algorithm_of(type(self)).name
+        self.config = dataclasses.replace(self.config, steps=self.progress + steps)
+        if self.trainer is None:
+            self.trainer = Trainer(self, Run.create(algo, self.config, logdir or "runs", name))
+        else:
+            save_config(self.trainer.run.path / "config.yaml", algo, self.config)
+        self.trainer.config, self.trainer.progress_bar = self.config, progress_bar
+        start = self.global_rng if self.global_rng is not None else self.config.seed
+        with own_rng(start) as after, torch_threads(self.config.torch_threads):
+            self.trainer.fit(close=False)
+        self.global_rng = after
+        return self
+
+    def predict(self, observation: Any) -> Any:
+        """Stable-Baselines3's name for act(): the greedy action for one observation."""
+        act = getattr(self, "act", None)
+        if act is None:
+            raise UserError(f"{algorithm_of(type(self)).name} is a generator: it has no actions; use sample(n)")
+        return act(observation)
+
+    @property
+    def run_path(self) -> Path | None:
+        """The run folder learn() writes to (None before the first learn())."""
+        return None if self.trainer is None else self.trainer.run.path
+
+    def save(self, path: str | Path) -> Path:
+        """One file: the algorithm, its config, progress, the learner's state and its RNG stream."""
+        path = Path(path)
+        save_checkpoint(path, {"algo": algorithm_of(type(self)).name, "config": config_to_dict(self.config),
+                               "progress": self.progress, "learner": self.state_dict(),
+                               **({"rng": self.global_rng} if self.global_rng is not None else {})})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, checkpoint: str = "best", **overrides: Any) -> Any:
+        """A learner from save()'s file or a run folder (checkpoints/best.pt, else last.pt); `overrides` change
+        config options such as eval_episodes. Never reseeds the caller's process."""
+        return load_learner(path, checkpoint, expected=algorithm_of(cls).name, **overrides)
+
+
+def read_saved(path: str | Path, checkpoint: str = "best") -> tuple[str, dict[str, Any], dict[str, Any], str]:
+    """(algo, config values, checkpoint, where the config came from) of a save() file or a run folder; a run
+    folder's config is its config.yaml and its checkpoint best.pt, falling back to last.pt."""
+    path = Path(path)
+    if not path.is_dir():
+        state = load_checkpoint(path)
+        if "algo" not in state or "learner" not in state:
+            raise CheckpointError(f"{path} is a gymforge checkpoint but not a learner's (no algo and learner)")
+        return state["algo"], dict(state["config"]), state, str(path)
+    run, values = Run.open(path)
+    file = run.checkpoint(checkpoint)
+    if not file.exists() and checkpoint == "best":
+        file = run.checkpoint("last")
+    return run.algo, values, load_checkpoint(file), str(run.path / "config.yaml")
+
+
+def load_learner(path: str | Path, checkpoint: str = "best", expected: str | None = None, **overrides: Any) -> Any:
+    """The learner saved at `path`, built under its seed with the caller's RNG states and threads untouched."""
+    algo, values, state, source = read_saved(path, checkpoint)
+    if expected is not None and algo != expected:
+        raise CheckpointError(f"{path} holds a {algo}, not a {expected}; load it with {algo}'s class")
+    learner_class, config_class = get_algorithm(algo).load()
+    config = config_from_dict(config_class, {**values, **overrides}, source=source)
+    learner = construct(learner_class, config, state.get("rng"))
+    learner.load_state_dict(state["learner"])
+    return learner
