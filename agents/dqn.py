@@ -23,7 +23,6 @@ from agents.q_networks import QNetwork
 from agents.encoders import observation_batch
 from agents.replay import ReplayBuffer, ReplaySample
 from agents.rollout import map_observations, observation_layout
-from agents.schedules import interpolate
 from agents.spaces import require_discrete_actions
 from envs import is_atari
 from envs.observations import MASK_KEY, PrepareObservation
@@ -31,7 +30,8 @@ from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.estimator import Estimator
 from gymforge.errors import require
-from networks import clip_gradients, huber, make_optimizer, mse
+from gymforge.seeding import stream_seed
+from networks import clip_gradients, huber, interpolate, make_optimizer, mse
 
 
 def frame_stack_of(env: gym.Env) -> int:
@@ -380,4 +380,4 @@ class DQN(Estimator):
             self.learning_begins = self.progress + self.config.learning_starts
         # The episodes in flight are not saved: fresh, deterministically seeded ones start (the buffer's
         # last frames of the old ones start no transition).
-        self.start_episodes(seed=self.config.seed + self.progress)
+        self.start_episodes(seed=stream_seed(self.config.seed, "resumed-episodes", self.progress))

@@ -1,12 +1,12 @@
 """Playing whole episodes with a policy: evaluation figures (batched, in a vector env), watching and recording.
 
-Evaluation protocol: every evaluation plays episodes whose seeds come from a named stream of numpy's
-SeedSequence, never from the training seeds:
+Evaluation protocol: every evaluation plays episodes whose seeds come from a named stream
+(gymforge.seeding.seed_stream), never from the training seeds:
   - "validation": what the Trainer evaluates during training to choose best.pt; the same episodes every time,
     so successive evaluations compare like with like.
   - "test": what `gymforge evaluate` and the Trainer's final evaluation report; episodes no selection has seen.
 The streams cannot overlap: validation seeds lie in [2^30, 2^31), test seeds in [2^31, 2^32), and training
-seeds (config.seed + i) below both.
+seeds (config.seed + i, and every stream_seed) below both.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from gymforge.errors import ConfigError
+from gymforge.seeding import seed_stream
 
 # Environments whose reward is a success signal without an `is_success` info key: success = positive return.
 SUCCESS_ON_POSITIVE_RETURN = {"FrozenLake-v1", "FrozenLake8x8-v1"}
 
-# Split name -> (SeedSequence spawn key, the lowest seed of the split's range of 2^30 seeds).
-SPLITS = {"validation": (1, 2**30), "test": (2, 2**31)}
+# Split name (the stream's name) -> the lowest seed of the split's range of 2^30 seeds.
+SPLITS = {"validation": 2**30, "test": 2**31}
 
 # An episode with no time limit of its own (a greedy policy walking into a wall forever) is cut here. ALE games
 # end themselves (v5: 108,000 emulator frames), so they are never cut below that.
@@ -41,9 +42,8 @@ def episode_seeds(seed: int, split: str, count: int) -> list[int]:
     """`count` episode seeds of `split`'s stream for a run seeded `seed`: the same call gives the same seeds."""
     if split not in SPLITS:
         raise ConfigError(f"evaluation split must be one of {', '.join(SPLITS)}, got {split!r}")
-    key, low = SPLITS[split]
-    words = np.random.SeedSequence(abs(int(seed)), spawn_key=(key,)).generate_state(count, dtype=np.uint32)
-    return [int(low + (int(word) & (2**30 - 1))) for word in words]
+    words = seed_stream(seed, split).generate_state(count, dtype=np.uint32)
+    return [int(SPLITS[split] + (int(word) & (2**30 - 1))) for word in words]
 
 
 @dataclass

@@ -20,7 +20,6 @@ from agents.actor_critic import ActorCritic, Memory, memory_window
 from agents.encoders import observation_batch
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.rollout import Minibatch, RolloutBuffer, map_observations, observation_layout, write_observations
-from agents.schedules import interpolate
 from agents.spaces import network_action_shape, require_ppo_actions, to_env_actions
 from envs import is_atari
 from envs.observations import PrepareObservation
@@ -28,7 +27,8 @@ from gymforge import distributed
 from gymforge.config import AgentConfig
 from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
-from networks import clip_gradients, make_optimizer
+from gymforge.seeding import stream_seed
+from networks import clip_gradients, interpolate, make_optimizer
 
 
 @dataclass
@@ -409,7 +409,7 @@ class PPO(Estimator):
         # reset with the normalization statistics loaded and frozen so the reset does not move them.
         normalization = map_arrays(state["normalization"], lambda t: t.numpy())
         load_normalization_state(self.envs, normalization, training=False)
-        self.start_rollouts(seed=self.config.seed + self.progress)
+        self.start_rollouts(seed=stream_seed(self.config.seed, "resumed-episodes", self.progress))
         load_normalization_state(self.envs, normalization, training=True)
 
 

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from agents.episodes import episode_metrics, evaluate_greedy
-from agents.schedules import ScheduleKind, interpolate
 from agents.spaces import require_discrete_actions
 from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
 from envs.errors import EnvError
@@ -24,6 +23,8 @@ from envs.observations import NEURAL_OBSERVATIONS
 from gymforge.config import AgentConfig
 from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
+from gymforge.seeding import stream_seed
+from networks import ScheduleKind, interpolate
 
 
 @dataclass
@@ -255,4 +256,4 @@ class QLearning(Estimator):
         # The episode in flight is not saved: a resumed run starts a fresh, deterministically seeded episode.
         self.pending_action = None
         self.episode_return, self.episode_length = 0.0, 0
-        self.observation = self.reset_env(seed=self.config.seed + self.progress)
+        self.observation = self.reset_env(stream_seed(self.config.seed, "resumed-episodes", self.progress))

@@ -8,20 +8,13 @@ import numpy as np
 
 from gymforge.errors import ConfigError
 
-FITS_CONTINUOUS_ACTIONS = "ppo"
-FITS_DISCRETE_ACTIONS = "qlearning (small state spaces), dqn or ppo"
-FITS_MULTI_ACTIONS = "ppo"
 PPO_ACTIONS = (gym.spaces.Discrete, gym.spaces.Box, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
 
 
 def fitting_algorithms(space: gym.Space) -> str:
-    """The algorithms that take an action space, for refusals."""
-    if isinstance(space, gym.spaces.Discrete):
-        return FITS_DISCRETE_ACTIONS
-    if isinstance(space, gym.spaces.Box):
-        return FITS_CONTINUOUS_ACTIONS
-    if isinstance(space, (gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)):
-        return FITS_MULTI_ACTIONS
+    """The algorithms that take an action space no Discrete-only algorithm takes, for refusals."""
+    if isinstance(space, PPO_ACTIONS):
+        return "ppo"
     return "none (gymforge takes Discrete, Box, MultiDiscrete and MultiBinary actions)"
 
 

@@ -20,12 +20,14 @@ import torch
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
 from agents.dream import DreamVectorEnv, DynamicsModel
+from agents.episodes import episode_seeds
 from agents.ppo import PPO, PPOConfig
 from generative.metrics import bernoulli_log_likelihood, gaussian_kl
 from generative.vae import VAEConfig, VAEModel
 from gymforge.config import AgentConfig, config_from_dict
 from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
+from gymforge.seeding import stream_seed
 from networks import make_optimizer
 
 HORIZONS = (1, 5, 15)
@@ -304,9 +306,9 @@ class WorldModel(Estimator):
     def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         budget = config.initial_steps if self.iteration == 0 else config.collect_steps
-        self.action_space.seed(config.seed + self.iteration)
-        collected = self.play(self.env, 10**9, config.seed + 100_000 + self.iteration, greedy=False,
-                              max_steps=budget, store=self.episodes)
+        self.action_space.seed(stream_seed(config.seed, "collect-actions", self.iteration))
+        seed = stream_seed(config.seed, "collect", self.iteration)
+        collected = self.play(self.env, 10**9, seed, greedy=False, max_steps=budget, store=self.episodes)
         self.progress += sum(len(e["actions"]) for e in collected)
         self.iteration += 1
         metrics = {"collect/return": float(np.mean([sum(e["rewards"]) for e in collected])),
@@ -400,7 +402,7 @@ class WorldModel(Estimator):
         if self.config.fresh_controller:
             self.controller.close()
             self.controller = self.make_controller()
-        self.controller.start_rollouts(seed=self.config.seed + self.iteration)
+        self.controller.start_rollouts(seed=stream_seed(self.config.seed, "dream-rollouts", self.iteration))
         target, returns, metrics = self.controller.progress + dream_steps, [], {}
         while self.controller.progress < target:
             metrics = self.controller.train_step()
@@ -418,7 +420,7 @@ class WorldModel(Estimator):
         fidelity figures on those held-out episodes, and the controller's greedy return in the dream."""
         require(split in ("validation", "test"), f"split must be validation or test, got {split!r}")
         config = self.config
-        seed = config.seed + (10_000 if split == "validation" else 50_000)
+        seed = episode_seeds(config.seed, split, 1)[0]  # the split's episode stream, as in every agent
         iteration, self.iteration = self.iteration, max(self.iteration, 1)  # an untrained run still uses C
         episodes = self.play(self.eval_env, config.eval_episodes, seed, greedy=True, max_steps=None)
         self.iteration = iteration

@@ -21,7 +21,7 @@ from envs.normalize import (
 )
 from envs.registration import ENV_IDS, register_envs
 from envs.tmaze import TMazeEnv
-from envs.video import record_episode, save_video
+from envs.video import gif_bytes, record_episode, save_video
 
 __all__ = [
     "ENV_IDS",
@@ -41,6 +41,7 @@ __all__ = [
     "atari_wrappers",
     "collect_frames",
     "frames_metadata",
+    "gif_bytes",
     "grid_image",
     "is_atari",
     "load_frames",

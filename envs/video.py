@@ -1,4 +1,5 @@
-"""Record rendered episodes and write them as GIF (Pillow) or MP4 (imageio, the `video` extra).
+"""Record rendered episodes and write them as GIF (Pillow) or MP4 (imageio, the `video` extra), or as GIF
+bytes for TensorBoard (the one GIF encoder: save_video and Logger.video both use gif_bytes).
 
 Gymnasium's RecordVideo writes with MoviePy, which gymforge does not depend on; the frames it would record
 are the same `env.render()` images gathered here, so the trainer can also send them to TensorBoard.
@@ -6,6 +7,7 @@ are the same `env.render()` images gathered here, so the trainer can also send t
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,20 +41,34 @@ def record_episode(
     return frames, episode_return
 
 
-def save_video(frames: Sequence[np.ndarray], path: str | Path, fps: int = 30) -> Path:
-    """Write (H, W, 3) uint8 frames to `path`: `.gif` with Pillow, `.mp4` with imageio[ffmpeg]."""
-    path = Path(path)
+def check_frames(frames: Sequence[np.ndarray], fps: float) -> None:
     if len(frames) == 0:
         raise EnvError("There are no frames to save; record at least one step first.")
     if fps <= 0:
         raise EnvError(f"fps must be positive, got {fps}.")
+
+
+def gif_bytes(frames: Sequence[np.ndarray], fps: float = 30) -> bytes:
+    """(H, W, 3) uint8 frames as an animated GIF that loops: what save_video writes and TensorBoard plays."""
+    check_frames(frames, fps)
+    from PIL import Image
+
+    images = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
+    buffer = io.BytesIO()
+    # GIF delays count hundredths of a second and viewers slow anything under 20 ms down to 100 ms
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=max(round(1000 / fps), 20), loop=0)
+    return buffer.getvalue()
+
+
+def save_video(frames: Sequence[np.ndarray], path: str | Path, fps: int = 30) -> Path:
+    """Write (H, W, 3) uint8 frames to `path`: `.gif` with Pillow, `.mp4` with imageio[ffmpeg]."""
+    path = Path(path)
+    check_frames(frames, fps)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".gif":
-        from PIL import Image
-
-        images = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
-        images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+        path.write_bytes(gif_bytes(frames, fps))
     elif suffix == ".mp4":
         try:
             import imageio.v2 as imageio

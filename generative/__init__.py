@@ -6,7 +6,7 @@ from generative.config import GenerativeConfig
 from generative.cyclegan import CycleGAN, CycleGANConfig
 from generative.data import ImageData, load_data
 from generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig, MLPGANConfig
-from generative.metrics import frechet_distance, inception_score, iwae_nll, negative_elbo
+from generative.metrics import frechet_distance, inception_score, iwae_nll
 from generative.vae import VAE, VAEConfig
 from generative.wgan_gp import WGANGP, WGANGPConfig, gradient_penalty
 
@@ -32,5 +32,4 @@ __all__ = [
     "inception_score",
     "iwae_nll",
     "load_data",
-    "negative_elbo",
 ]

@@ -19,6 +19,7 @@ from generative.config import GenerativeConfig
 from generative.learner import GenerativeLearner
 from generative.metrics import bernoulli_log_likelihood, reconstruction_error
 from gymforge.errors import require
+from gymforge.seeding import stream_seed
 from networks import MLP, ConvDecoder, ConvEncoder, make_optimizer
 
 
@@ -72,6 +73,7 @@ class Autoencoder(GenerativeLearner):
     score_key: ClassVar[str] = "reconstruction_error"
     score_mode: ClassVar[str] = "min"
     has_prior: ClassVar[bool] = False
+    judged: ClassVar[bool] = False
 
     def __init__(self, config: AEConfig, device: torch.device | None = None) -> None:
         super().__init__(config, device)
@@ -79,7 +81,7 @@ class Autoencoder(GenerativeLearner):
         self.model = AutoencoderModel(self.image_shape, config).to(self.device)
         self.networks = {"autoencoder": self.model}
         self.optimizers = {"autoencoder": make_optimizer("adam", self.model, lr=config.learning_rate)}
-        self.corruption = torch.Generator(device=self.device).manual_seed(config.seed + 3)
+        self.corruption = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "corruption"))
         self.rngs["corruption"] = self.corruption
 
     def corrupt(self, images: torch.Tensor) -> torch.Tensor:
@@ -98,7 +100,7 @@ class Autoencoder(GenerativeLearner):
         loss.backward()
         optimizer.step()
         return {"train/loss": loss.item(),
-                "train/reconstruction_error": float((torch.sigmoid(logits.detach()) - images).pow(2).mean())}
+                "train/reconstruction_error": reconstruction_error(torch.sigmoid(logits.detach()), images)}
 
     def encode(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.model.encode(images)

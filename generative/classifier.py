@@ -1,8 +1,10 @@
-"""The judge of generated images: a small CNN trained once per labelled dataset and size, then cached.
+"""The judge of generated images: a small CNN trained once per labelled training set and size, then cached
+in cache_dir() ($GYMFORGE_CACHE, else ~/.cache/gymforge) under classifiers/KEY-vVERSION.pt.
 
 Its penultimate features serve FID, its class probabilities the Inception-Score-style figure and the
 "samples a person recognises" check (as TF-GAN does for MNIST with its own classifier). Training is
-deterministic, so a corrupt or missing cache file only costs the ~20 s to train it again.
+deterministic, so a corrupt or missing cache file only costs the ~20 s to train it again. A learner gets it
+through GenerativeLearner.prepare(), which the Trainer calls and logs before the first step.
 """
 
 from __future__ import annotations
@@ -79,31 +81,33 @@ def train_classifier(data: ImageData, epochs: int = 30, seed: int = 0) -> Classi
     return model
 
 
-def get_classifier(data: ImageData) -> Classifier | None:
-    """The cached classifier for this dataset and size, trained (and cached) when missing or unreadable.
-    None for unlabelled data, which has no classes to judge by."""
+def get_classifier(data: ImageData) -> tuple[Classifier | None, dict[str, float | str]]:
+    """The cached classifier for this dataset and size, trained (and cached) when missing or unreadable, and
+    what happened: judge/test_accuracy (held out), judge/source (trained or loaded) and judge/cache (the file).
+    (None, {}) for unlabelled data, which has no classes to judge by."""
     if not data.labelled:
-        return None
+        return None, {}
     path = cache_dir() / "classifiers" / f"{data.key}-v{VERSION}.pt"
+    model, source = None, "loaded"
     if path.is_file():
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
             model = Classifier(data.image_shape, data.num_classes)
             model.load_state_dict(state["model"])
             model.test_accuracy = float(state["test_accuracy"])
-            return model.eval()
         except (OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
-            # a corrupt cache is retrained, never fatal
+            model = None  # a corrupt cache is retrained, never fatal
             print(f"gymforge: retraining the classifier, the cached {path} is unreadable ({type(error).__name__})",
                   file=sys.stderr)
-    print(f"gymforge: training the {data.name} classifier for FID and sample checks (once; cached in {path})",
-          file=sys.stderr)
-    model = train_classifier(data)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save({"model": model.state_dict(), "test_accuracy": model.test_accuracy}, temporary)
-        temporary.replace(path)
-    except OSError as error:
-        print(f"gymforge: could not cache the classifier in {path} ({error})", file=sys.stderr)
-    return model.eval()
+    if model is None:
+        print(f"gymforge: training the {data.name} classifier for FID and sample checks (once; cached in {path})",
+              file=sys.stderr)
+        model, source = train_classifier(data), "trained"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".tmp{os.getpid()}")
+            torch.save({"model": model.state_dict(), "test_accuracy": model.test_accuracy}, temporary)
+            temporary.replace(path)
+        except OSError as error:
+            print(f"gymforge: could not cache the classifier in {path} ({error})", file=sys.stderr)
+    return model.eval(), {"judge/test_accuracy": model.test_accuracy, "judge/source": source, "judge/cache": str(path)}

@@ -30,6 +30,7 @@ from generative.learner import GenerativeLearner
 from generative.metrics import reconstruction_error
 from gymforge import distributed
 from gymforge.errors import UserError, require
+from gymforge.seeding import stream_seed
 from networks import ConvDecoder, ConvEncoder, ResidualBlock, init_module, make_optimizer
 
 Style = Literal["none", "thick", "invert"]
@@ -103,7 +104,7 @@ class CycleGAN(GenerativeLearner):
         self.validation_b = restyle(data_b.validation, config.style_b) if has_validation else self.test_b
         self.validation_b_labels = data_b.validation_labels if has_validation else data_b.test_labels
         self.batches_b = Batches(len(self.train_b), config.batch_size * distributed.world_size(),  # torchrun: shared
-                                 distributed.shared_seed(config.seed) + 10)  # global batches, one share per rank
+                                 stream_seed(distributed.shared_seed(config.seed), "batches-b"))  # one share a rank
         width, blocks = config.base_channels, config.residual_blocks
         self.networks = {
             "a_to_b": translator(self.image_shape, width, blocks), "b_to_a": translator(self.image_shape, width, blocks),
@@ -113,7 +114,7 @@ class CycleGAN(GenerativeLearner):
             self.networks[name] = init_module(network, "normal", std=0.02).to(self.device)
         generators = itertools.chain(self.networks["a_to_b"].parameters(), self.networks["b_to_a"].parameters())
         critics = itertools.chain(self.networks["critic_a"].parameters(), self.networks["critic_b"].parameters())
-        self.pools = {"a": ImagePool(config.pool_size, config.seed + 11), "b": ImagePool(config.pool_size, config.seed + 12)}
+        self.pools = {side: ImagePool(config.pool_size, stream_seed(config.seed, f"image-pool-{side}")) for side in "ab"}
         self.optimizers = {"generators": make_optimizer("adam", generators, lr=config.learning_rate, betas=(0.5, 0.999)),
                            "critics": make_optimizer("adam", critics, lr=config.learning_rate, betas=(0.5, 0.999))}
 

@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from gymforge.errors import ConfigError
+from gymforge.seeding import FIXED, seed_stream
 
 NAMED = ("digits", "mnist", "fashion-mnist", "cifar10")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-SPLIT_SEED = 12345  # the held-out split is the same for every training seed
 
 
 @dataclass
@@ -212,8 +212,9 @@ def to_tensor(images: np.ndarray, size: int, channels: int) -> torch.Tensor:
     return tensor.clamp(0.0, 1.0).contiguous()
 
 
-def split(count: int, fraction: float, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(seed).permutation(count)
+def split(count: int, fraction: float, stream: str) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held) indices: `fraction` held out by the named stream of the FIXED root (the same every seed)."""
+    order = np.random.default_rng(seed_stream(FIXED, stream)).permutation(count)
     held = max(1, round(count * fraction))
     return np.sort(order[held:]), np.sort(order[:held])
 
@@ -259,14 +260,14 @@ def load_data(data: str, image_size: int, channels: int = 0, holdout_fraction: f
     if len(images) < 2:
         raise ConfigError(f"{data} holds {len(images)} image; a model needs at least a few dozen")
     if test is None:
-        train_index, test_index = split(len(images), holdout_fraction)
+        train_index, test_index = split(len(images), holdout_fraction, "test-split")
         test = images[test_index]
         test_labels = labels[test_index] if labels is not None else None
         images = images[train_index]
         labels = labels[train_index] if labels is not None else None
     validation = validation_labels = None
     if validation_fraction > 0 and len(images) >= 4:
-        train_index, validation_index = split(len(images), validation_fraction, SPLIT_SEED + 1)
+        train_index, validation_index = split(len(images), validation_fraction, "validation-split")
         validation = images[validation_index]
         validation_labels = labels[validation_index] if labels is not None else None
         images = images[train_index]

@@ -20,6 +20,7 @@ from generative.config import GenerativeConfig
 from generative.data import augment
 from generative.learner import GenerativeLearner
 from gymforge.errors import ConfigError, require
+from gymforge.seeding import stream_seed
 from networks import MLP, ConvDecoder, ConvEncoder, init_module, make_optimizer
 
 
@@ -152,8 +153,8 @@ class AdversarialLearner(GenerativeLearner):
         self.generator, self.critic = self.build_networks()
         self.networks = {"generator": self.generator, "critic": self.critic}
         self.optimizers = {name: self.make_optimizer(network) for name, network in self.networks.items()}
-        self.noise = torch.Generator(device=self.device).manual_seed(config.seed + 2)
-        self.shift_generator = torch.Generator().manual_seed(config.seed + 3)
+        self.noise = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "noise"))
+        self.shift_generator = torch.Generator().manual_seed(stream_seed(config.seed, "shift"))
         self.rngs.update(noise=self.noise, shift=self.shift_generator)
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:

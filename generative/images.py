@@ -1,4 +1,4 @@
-"""Image grids for TensorBoard and `gymforge sample`: normalized to the data range, written as PNG."""
+"""Image grids for TensorBoard and `gymforge sample`, and writing them as PNG."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-
-
-def to_data_range(images: torch.Tensor, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
-    """Map model outputs in [low, high] (e.g. tanh's [-1, 1]) onto the data range [0, 1], clamped."""
-    return ((images - low) / (high - low)).clamp(0.0, 1.0)
 
 
 def make_grid(images: torch.Tensor, columns: int | None = None, padding: int = 1, scale: int = 1) -> np.ndarray:

@@ -13,7 +13,6 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,14 +22,13 @@ from torch import nn
 from generative.classifier import Classifier, get_classifier
 from generative.config import GenerativeConfig
 from generative.data import Batches, augment, load_data
-from generative.images import make_grid, save_png
+from generative.images import make_grid
 from generative.metrics import sample_figures
 from gymforge import distributed
 from gymforge.errors import ConfigError, UserError
 from gymforge.estimator import Estimator
 from gymforge.learner import check_split
-
-EVAL_SEED_OFFSET = 7_777  # validation draws the same latents every time, so curves compare like with like
+from gymforge.seeding import FIXED, stream_seed
 
 
 class GenerativeLearner(Estimator):
@@ -41,6 +39,7 @@ class GenerativeLearner(Estimator):
     score_mode: ClassVar[str] = "min"
     has_prior: ClassVar[bool] = True
     """Whether decode() of prior latents gives samples (an autoencoder has no prior to sample from)."""
+    judged: ClassVar[bool] = True  # whether its figures need the judge classifier (an autoencoder's do not)
     latent_dim: int = 0
 
     def __init__(self, config: GenerativeConfig, device: torch.device | None = None) -> None:
@@ -56,13 +55,13 @@ class GenerativeLearner(Estimator):
         self.train_labels = self.data.train_labels.to(self.device) if self.data.labelled else None
         # torchrun: every rank draws the same global batch (shared seed) and trains on its own share of it
         self.batches = Batches(len(self.train_images), config.batch_size * distributed.world_size(),
-                               distributed.shared_seed(config.seed))
-        self.augment_generator = torch.Generator().manual_seed(config.seed + 1)
+                               stream_seed(distributed.shared_seed(config.seed), "batches"))
+        self.augment_generator = torch.Generator().manual_seed(stream_seed(config.seed, "augment"))
         self.progress = 0
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rngs: dict[str, torch.Generator] = {"augment": self.augment_generator}
-        self._classifier: Classifier | None | bool = False
+        self._judge: tuple[Classifier | None, dict[str, float | str]] | None = None  # prepare()'s
         self._floors: dict[tuple[str, int], float] = {}
 
     @property
@@ -92,11 +91,17 @@ class GenerativeLearner(Estimator):
             return None
         return nn.functional.one_hot(labels, self.num_classes).float()
 
+    def prepare(self) -> dict[str, float | str]:
+        """Load or train, once, the judge classifier the figures need, saying which, its cache file and accuracy
+        (classifier.get_classifier). The Trainer calls and logs it; else the first evaluate() calls it."""
+        if self._judge is None:
+            self._judge = get_classifier(self.data) if self.judged else (None, {})
+        return self._judge[1]
+
     @property
     def classifier(self) -> Classifier | None:
-        if self._classifier is False:
-            self._classifier = get_classifier(self.data)
-        return self._classifier  # type: ignore[return-value]
+        self.prepare()
+        return self._judge[0]  # type: ignore[index]
 
     @contextlib.contextmanager
     def evaluating(self) -> Iterator[None]:
@@ -140,7 +145,7 @@ class GenerativeLearner(Estimator):
         if not self.conditional:
             return None
         prior = torch.bincount(self.data.train_labels, minlength=self.num_classes).double()
-        generator = torch.Generator().manual_seed(seed + 1)
+        generator = torch.Generator().manual_seed(stream_seed(seed, "prior-labels"))
         return torch.multinomial(prior / prior.sum(), n, replacement=True, generator=generator).to(self.device)
 
     def sample_images(self, n: int, seed: int, label: int | None = None,
@@ -213,8 +218,8 @@ class GenerativeLearner(Estimator):
 
     # ---- evaluation and media -----------------------------------------------------------------------
     def eval_seed(self) -> int:
-        """The fixed sample stream of validation (and of the TensorBoard grids): the same latents every time."""
-        return self.config.seed + EVAL_SEED_OFFSET
+        """The fixed sample stream of validation and the TensorBoard grids: the same latents every time."""
+        return stream_seed(self.config.seed, "validation-latents")
 
     def split_seed(self, split: str) -> int:
         """Validation: the fixed stream, so best.pt compares like with like. Test: a fresh seed per call, so the
@@ -236,7 +241,7 @@ class GenerativeLearner(Estimator):
         key = (split, count)
         if key not in self._floors:
             reference, _ = self.split_images(split)
-            generator = torch.Generator().manual_seed(0)
+            generator = torch.Generator().manual_seed(stream_seed(FIXED, "fid-floor"))
             train = self.data.train
             index = (torch.randperm(len(train), generator=generator)[:count] if count <= len(train)
                      else torch.randint(len(train), (count,), generator=generator))
@@ -247,8 +252,8 @@ class GenerativeLearner(Estimator):
         """FID (with its real-vs-real floor), IS, confidence and class coverage of eval_samples samples against
         the split's real images, judged by the classifier trained on the training split only; conditional models
         draw their labels from the class prior and also report how often the judge agrees with them."""
-        classifier = self.classifier
-        if classifier is None or not self.has_prior:
+        classifier = self.classifier if self.has_prior else None
+        if classifier is None:
             return {}
         count = self.config.eval_samples
         seed = self.split_seed(split)
@@ -265,9 +270,7 @@ class GenerativeLearner(Estimator):
         """Sample grids and reconstructions at every evaluation."""
         count = self.config.grid_size
         if self.has_prior:
-            grid = make_grid(self.sample_images(count, self.eval_seed()))
-            logger.image("samples/grid", grid, step)
-            save_png(Path(logger.log_dir) / "samples" / f"samples-{step:09d}.png", grid)
+            logger.image("samples/grid", make_grid(self.sample_images(count, self.eval_seed())), step, save_png=True)
         try:
             pairs = self.reconstruction_pairs(count, self.eval_seed())
         except UserError:

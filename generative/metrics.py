@@ -27,12 +27,6 @@ def bernoulli_log_likelihood(logits: torch.Tensor, images: torch.Tensor) -> torc
     return -F.binary_cross_entropy_with_logits(logits, images, reduction="none").flatten(1).sum(dim=1)
 
 
-def negative_elbo(logits: torch.Tensor, images: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor,
-                  beta: float = 1.0) -> torch.Tensor:
-    """-ELBO per image in nats (beta weights the KL as in beta-VAE; beta=1 is the true bound): (B,)."""
-    return -bernoulli_log_likelihood(logits, images) + beta * gaussian_kl(mean, log_var)
-
-
 def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """log N(x; mean, exp(log_var)) summed over the last dim: (..., D) -> (...)."""
     return -0.5 * (math.log(2 * math.pi) + log_var + (x - mean).pow(2) / log_var.exp()).sum(dim=-1)

@@ -24,11 +24,11 @@ from torch import nn
 
 from generative.config import GenerativeConfig
 from generative.learner import GenerativeLearner
-from generative.metrics import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density
+from generative.metrics import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density, reconstruction_error
 from gymforge.errors import require
+from gymforge.seeding import FIXED, stream_seed
 from networks import ConvDecoder, ConvEncoder, make_optimizer
 
-BINARIZE_SEED = 20_160_000  # the evaluated splits are binarized once, with this fixed seed (per split)
 LEVELS = 256  # the logistic likelihood's grey levels
 
 @dataclass
@@ -136,7 +136,7 @@ class VAE(GenerativeLearner):
         self.optimizers = {"vae": make_optimizer("adam", self.model, lr=config.learning_rate)}
         self.binarized = config.likelihood == "binarized"
         self.score_key = "neg_elbo" if self.binarized else "neg_elbo_bpd_logistic"  # type: ignore[misc]
-        self.binarize_generator = torch.Generator(device=self.device).manual_seed(config.seed + 4)
+        self.binarize_generator = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "binarize"))
         self.rngs["binarize"] = self.binarize_generator
         self._evaluation_images: dict[str, torch.Tensor] = {}
 
@@ -182,7 +182,7 @@ class VAE(GenerativeLearner):
         """The split's images as the likelihood sees them, binarized once with a fixed seed (per split)."""
         if split not in self._evaluation_images:
             images, _ = self.split_images(split)
-            generator = torch.Generator().manual_seed(BINARIZE_SEED + (split == "test"))
+            generator = torch.Generator().manual_seed(stream_seed(FIXED, f"binarize-{split}"))
             self._evaluation_images[split] = self.likelihood_targets(images.cpu(), generator)
         return self._evaluation_images[split]
 
@@ -237,5 +237,5 @@ class VAE(GenerativeLearner):
             images = images[:1000].to(self.device)
             labels = labels[:1000].to(self.device) if labels is not None else None
             reconstructions = self.reconstruct(images, labels)
-        figures["reconstruction_error"] = float((reconstructions - images).pow(2).mean())
+        figures["reconstruction_error"] = reconstruction_error(reconstructions, images)
         return {**figures, **self.generator_figures(split)}

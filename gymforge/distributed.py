@@ -261,15 +261,15 @@ def reseed_after_restore(progress: int, learner: Any) -> None:
         return
     import numpy as np
 
-    from gymforge.seeding import seed_everything
+    from gymforge.seeding import seed_everything, seed_stream, stream_seed
 
     seed = progress + seed_offset()
     seed_everything(seed)
     for index, (_, value) in enumerate(sorted(vars(learner).items())):
         if isinstance(value, np.random.Generator):
-            value.bit_generator.state = type(value.bit_generator)([seed, index]).state
+            value.bit_generator.state = type(value.bit_generator)(seed_stream(seed, "restored-rank", index)).state
         elif isinstance(value, torch.Generator):
-            value.manual_seed(seed * 1_000 + index)
+            value.manual_seed(stream_seed(seed, "restored-rank", index))
 
 
 # ---- normalization statistics -----------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def failure_line(error: BaseException) -> str | None:
     first = re.sub(r"^\[[^\]]*\]\s*", "", first).split(". ")[0][:160]  # gloo prefixes its source file
     where = ""
     if CONTEXT.run_path is not None:
-        last = CONTEXT.run_path / "checkpoints" / "last.pt"
+        last = Run(CONTEXT.run_path, "").checkpoint("last")
         where = (f"; the last checkpoint is {last}, continue with: torchrun --nproc-per-node K -m gymforge train "
                  f"--resume {CONTEXT.run_path}") if last.exists() else "; no checkpoint was written yet"
     return (f"gymforge: error: rank {rank()} of {world_size()} lost contact with another rank, so the job stops "

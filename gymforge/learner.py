@@ -21,7 +21,11 @@ from another stream, or images no selection saw) and gives the figure a report m
 
 @runtime_checkable
 class Learner(Protocol):
-    """Anything trainable. Built as `LearnerClass(config, device)`; the Trainer owns the loop around it."""
+    """Anything trainable. Built as `LearnerClass(config, device)`; the Trainer owns the loop around it.
+
+    Optional, so not in the protocol: `prepare() -> dict[str, float | str]`, work a learner needs once before
+    its first step (a generator's judge classifier, trained or loaded); the Trainer calls it on a fresh fit,
+    logs its numbers and prints it in one line."""
 
     config: TrainConfig
     score_key: ClassVar[str]
@@ -53,7 +57,8 @@ class Learner(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
     def log_media(self, logger: Any, step: int) -> None:
-        """Images for TensorBoard at an evaluation (may do nothing; agents' episode videos are the Trainer's)."""
+        """Images for TensorBoard at an evaluation (may do nothing; agents' episode videos are the Trainer's);
+        logger.image(..., save_png=True) also writes a PNG into the Run's samples/, the one media folder."""
         ...
 
     def close(self) -> None:

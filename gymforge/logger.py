@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from pathlib import Path
@@ -14,14 +13,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
-
-def encode_gif(frames: np.ndarray, fps: float) -> bytes:
-    """(T, H, W, 3) uint8 frames as an animated GIF."""
-    images = [Image.fromarray(frame) for frame in frames]
-    buffer = io.BytesIO()
-    duration = max(int(1000 / max(fps, 1)), 20)
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0)
-    return buffer.getvalue()
+from envs.video import gif_bytes
 
 
 def wait_for_a_later_file_name(log_dir: Path) -> None:
@@ -34,10 +26,12 @@ def wait_for_a_later_file_name(log_dir: Path) -> None:
 
 
 class Logger:
-    """TensorBoard writer for one run. purge_step makes a resumed run drop events logged after its checkpoint."""
+    """TensorBoard writer for one run. purge_step makes a resumed run drop events logged after its checkpoint;
+    media_dir is the one folder it may write image files to (the Run's samples/; None: none)."""
 
-    def __init__(self, log_dir: Path, purge_step: int | None = None) -> None:
+    def __init__(self, log_dir: Path, purge_step: int | None = None, media_dir: Path | None = None) -> None:
         self.log_dir = Path(log_dir)
+        self.media_dir = media_dir
         wait_for_a_later_file_name(self.log_dir)
         self.writer = SummaryWriter(str(self.log_dir), purge_step=purge_step, flush_secs=10)
 
@@ -45,13 +39,20 @@ class Logger:
         for tag, value in metrics.items():
             self.writer.add_scalar(tag, value, step)
 
-    def image(self, tag: str, image: np.ndarray, step: int) -> None:
-        """(H, W, 3) uint8 or (H, W) image."""
+    def image(self, tag: str, image: np.ndarray, step: int, save_png: bool = False) -> Path | None:
+        """(H, W, 3) uint8 or (H, W) image; save_png also writes media_dir/TAG-STEP.png (returned) when this
+        logger has a media folder."""
         self.writer.add_image(tag, image, step, dataformats="HWC" if image.ndim == 3 else "HW")
+        if not save_png or self.media_dir is None:
+            return None
+        path = self.media_dir / f"{tag.replace('/', '-')}-{step:09d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(path, format="PNG")
+        return path
 
     def video(self, tag: str, frames: np.ndarray, step: int, fps: float = 30) -> bytes:
         """Log (T, H, W, 3) uint8 frames as an animated GIF (TensorBoard's image tab plays it); returns the GIF."""
-        gif = encode_gif(frames, fps)
+        gif = gif_bytes(frames, fps)
         height, width = frames.shape[1:3]
         summary = Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
             height=height, width=width, colorspace=3, encoded_image_string=gif))])

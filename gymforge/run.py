@@ -1,4 +1,10 @@
-"""A run on disk: config.yaml, TensorBoard events, checkpoints/, samples/, videos/, summary.json."""
+"""A run on disk, laid out by this class alone:
+  config.yaml              the resolved config (`--resume` and `gymforge evaluate` read it back)
+  summary.json             status, progress, the best selection score, the final test figures
+  events.out.tfevents.*    TensorBoard: scalars, hyperparameters, sample grids, episode videos
+  checkpoints/             last.pt, best.pt and step-NNNNNNNNN.pt (--keep-every)
+  samples/                 a generator's sample grid at each evaluation, as PNG (made on first write)
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from gymforge.config import TrainConfig, read_config_file, save_config
 from gymforge.errors import CheckpointError
 
 CHECKPOINTS = "checkpoints"
+SAMPLES = "samples"
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -84,6 +91,11 @@ class Run:
     @property
     def checkpoints(self) -> Path:
         return self.path / CHECKPOINTS
+
+    @property
+    def samples(self) -> Path:
+        """Where the Logger writes media files (image(..., save_png=True))."""
+        return self.path / SAMPLES
 
     def checkpoint(self, which: str = "last") -> Path:
         """checkpoints/WHICH.pt; `step-N` also finds the zero-padded step-00000000N.pt the Trainer writes."""

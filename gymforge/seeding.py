@@ -1,9 +1,14 @@
-"""Seeding and device choice: the same seed gives the same run; RNG states travel in checkpoints."""
+"""Seeding and device choice: the same seed gives the same run; RNG states travel in checkpoints.
+
+Every random stream other than the global RNGs is named: stream_seed(config.seed, "augment") rather than
+config.seed + 1, so streams never overlap by accident and a reader sees what each is for. Streams that must
+be the same for every training seed (the data split, the evaluated binarization) hang off the FIXED root."""
 
 from __future__ import annotations
 
 import contextlib
 import random
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,18 +18,28 @@ import torch
 from gymforge.errors import ConfigError
 
 
+FIXED = 0
+"""The root of the streams every training seed shares: stream_seed(FIXED, "data-split")."""
+
+
+def seed_stream(seed: int, name: str, *index: int) -> np.random.SeedSequence:
+    """The random stream `name` of a run seeded `seed`, numbered by `index` (an iteration, a split): numpy's
+    SeedSequence with the name's CRC-32 in its spawn key, so each name is an independent stream and the same
+    call gives the same stream on every machine and Python (unlike hash(), which is salted per process)."""
+    return np.random.SeedSequence(abs(int(seed)), spawn_key=(zlib.crc32(name.encode()), *index))
+
+
+def stream_seed(seed: int, name: str, *index: int) -> int:
+    """One integer seed of that stream in [0, 2^30), for torch.Generator.manual_seed, env.reset(seed=...) or
+    numpy's default_rng: below the evaluation episodes' seeds, which lie in [2^30, 2^32) (agents.episodes)."""
+    return int(seed_stream(seed, name, *index).generate_state(1, dtype=np.uint32)[0]) & (2**30 - 1)
+
+
 def seed_everything(seed: int) -> None:
     """Seed python, numpy's global RNG and torch (CPU and CUDA)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def stream_seed(seed: int, name: str, *index: int) -> int:
-    """A seed for the named random stream `name` of a run seeded `seed`: independent of the run's own seed and of
-    every other name, and the same on every machine (SeedSequence over the name's bytes, not Python's hash)."""
-    key = (*name.encode(), *index)
-    return int(np.random.SeedSequence(abs(int(seed)), spawn_key=key).generate_state(1, dtype=np.uint32)[0] >> 1)
 
 
 def rng_state() -> dict[str, Any]:

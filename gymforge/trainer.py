@@ -112,12 +112,19 @@ class Trainer:
         start_progress = self.restore() if resume else learner.progress
         # purge_step drops events a killed process logged after its last checkpoint (whose own step was
         # logged before it was saved): no duplicated steps, no gap.
-        self.logger = (Logger(self.run.path, purge_step=start_progress + 1 if resume else None)
+        self.logger = (Logger(self.run.path, start_progress + 1 if resume else None, self.run.samples)
                        if distributed.is_main() else distributed.NullLogger())  # torchrun: rank 0 alone logs
         if not resume:
             self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},
                                         [f"eval/{learner.score_key}"])
             self.logger.text("config", "\n".join(f"    {k}: {v}" for k, v in config_to_dict(config).items()))
+        prepare = getattr(learner, "prepare", None)  # e.g. a generator's judge classifier, trained or loaded
+        if prepare is not None and not resume and distributed.is_main():
+            prepared = prepare()
+            self.logger.scalars({k: v for k, v in prepared.items() if not isinstance(v, str)}, start_progress)
+            if prepared:
+                print("gymforge: " + ", ".join(f"{k} {round(v, 4) if isinstance(v, float) else v}"
+                                               for k, v in prepared.items()), file=sys.stderr)
         next_eval = next_multiple(start_progress, config.eval_every)
         next_checkpoint = next_multiple(start_progress, config.checkpoint_every)
         next_keep = next_multiple(start_progress, config.keep_every)

@@ -36,7 +36,7 @@ from networks.positional import (
 from networks.recurrent import RECURRENT_KINDS, RecurrentCore
 from networks.regularization import clip_gradients, l1_penalty, l2_penalty
 from networks.residual import ResidualBlock
-from networks.schedules import SCHEDULES, make_lr_scheduler, make_schedule, schedule_value
+from networks.schedules import SCHEDULES, ScheduleKind, interpolate, make_lr_scheduler, make_schedule, schedule_value
 from networks.seq2seq_recurrent import SEQ2SEQ_ATTENTIONS, RecurrentSeq2Seq
 from networks.seq2seq_transformer import TransformerSeq2Seq
 from networks.transformer import (
@@ -72,6 +72,7 @@ __all__ = [
     "RecurrentCore",
     "RecurrentSeq2Seq",
     "ResidualBlock",
+    "ScheduleKind",
     "SinusoidalPositionalEncoding",
     "SmallCNN",
     "TransformerDecoder",
@@ -88,6 +89,7 @@ __all__ = [
     "huber",
     "init_module",
     "initialize_",
+    "interpolate",
     "l1_penalty",
     "l2_penalty",
     "layer_init",

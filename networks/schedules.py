@@ -1,13 +1,16 @@
-"""Learning-rate schedules as plain functions of the step, for torch's LambdaLR or for reading directly."""
+"""Schedules as plain functions of the step or of the fraction done: learning-rate multipliers for torch's
+LambdaLR, and start-to-end values (epsilon, tabular learning rates, PPO's clip range) for the agents."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 
 SCHEDULES = ("constant", "linear", "cosine", "step", "warmup_linear", "warmup_cosine")
+ScheduleKind = Literal["constant", "linear", "exponential"]
 
 
 def make_schedule(
@@ -65,3 +68,19 @@ def make_lr_scheduler(
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """A LambdaLR that follows `make_schedule(name, total_steps, **kwargs)`; call .step() once per update."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, make_schedule(name, total_steps, **kwargs))
+
+
+def interpolate(start: float, end: float, fraction: float, kind: ScheduleKind = "linear") -> float:
+    """The value at `fraction` (0..1, clipped) of the way from start to end.
+
+    linear:      start + f (end - start)
+    exponential: start (end / start) ** f    (a constant decay factor per step; start and end > 0)
+    """
+    fraction = min(max(fraction, 0.0), 1.0)
+    if kind == "constant":
+        return start
+    if kind == "linear":
+        return start + fraction * (end - start)
+    if kind == "exponential":
+        return start * (end / start) ** fraction
+    raise ValueError(f"unknown schedule {kind!r}; use constant, linear or exponential")

@@ -37,27 +37,17 @@ class TransformerEncoderBlock(nn.Module):
         return x + self.dropout(self.feed_forward(self.feed_forward_norm(x)))
 
 
-class TransformerDecoderBlock(nn.Module):
-    """Causal self-attention, cross-attention to the encoder memory, feed-forward, all pre-norm residual."""
+class TransformerDecoderBlock(TransformerEncoderBlock):
+    """The encoder block's self-attention made causal, then cross-attention to the encoder memory, then its
+    feed-forward, all pre-norm residual."""
 
-    def __init__(
-        self,
-        embed_dim: int,
-        num_heads: int,
-        mlp_ratio: float = 4.0,
-        dropout: float = 0.0,
-        activation: str = "gelu",
-    ) -> None:
-        super().__init__()
-        self.self_attention_norm = nn.LayerNorm(embed_dim)
-        self.self_attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
+    def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: float = 4.0, dropout: float = 0.0,
+                 activation: str = "gelu") -> None:
+        super().__init__(embed_dim, num_heads, mlp_ratio, dropout, activation)
         self.cross_attention_norm = nn.LayerNorm(embed_dim)
         self.cross_attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
-        self.feed_forward_norm = nn.LayerNorm(embed_dim)
-        self.feed_forward = MLP(embed_dim, [int(mlp_ratio * embed_dim)], embed_dim, activation=activation)
-        self.dropout = nn.Dropout(dropout)
 
-    def forward(
+    def forward(  # type: ignore[override]
         self,
         x: torch.Tensor,
         memory: torch.Tensor,
@@ -65,15 +55,17 @@ class TransformerDecoderBlock(nn.Module):
         memory_padding_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x (B, Tt, E), memory (B, Ts, E), masks (B, Tt) / (B, Ts) True at padding -> (B, Tt, E)."""
-        normed = self.self_attention_norm(x)
-        x = x + self.dropout(self.self_attention(normed, key_padding_mask=padding_mask, causal=True)[0])
+        normed = self.attention_norm(x)
+        x = x + self.dropout(self.attention(normed, key_padding_mask=padding_mask, causal=True)[0])
         normed = self.cross_attention_norm(x)
         x = x + self.dropout(self.cross_attention(normed, memory, key_padding_mask=memory_padding_mask)[0])
         return x + self.dropout(self.feed_forward(self.feed_forward_norm(x)))
 
 
-class TransformerEncoder(nn.Module):
-    """`num_layers` encoder blocks and a final LayerNorm (pre-norm stacks need one at the end)."""
+class BlockStack(nn.Module):
+    """`num_layers` blocks of the subclass's `block` kind and a final LayerNorm (pre-norm stacks need one)."""
+
+    block: type[nn.Module]
 
     def __init__(
         self,
@@ -86,10 +78,15 @@ class TransformerEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
-            TransformerEncoderBlock(embed_dim, num_heads, mlp_ratio, dropout, activation)
-            for _ in range(num_layers)
+            self.block(embed_dim, num_heads, mlp_ratio, dropout, activation) for _ in range(num_layers)
         )
         self.norm = nn.LayerNorm(embed_dim)
+
+
+class TransformerEncoder(BlockStack):
+    """`num_layers` encoder blocks and a final LayerNorm."""
+
+    block = TransformerEncoderBlock
 
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None, causal: bool = False
@@ -100,24 +97,10 @@ class TransformerEncoder(nn.Module):
         return self.norm(x)
 
 
-class TransformerDecoder(nn.Module):
+class TransformerDecoder(BlockStack):
     """`num_layers` decoder blocks and a final LayerNorm."""
 
-    def __init__(
-        self,
-        num_layers: int,
-        embed_dim: int,
-        num_heads: int,
-        mlp_ratio: float = 4.0,
-        dropout: float = 0.0,
-        activation: str = "gelu",
-    ) -> None:
-        super().__init__()
-        self.blocks = nn.ModuleList(
-            TransformerDecoderBlock(embed_dim, num_heads, mlp_ratio, dropout, activation)
-            for _ in range(num_layers)
-        )
-        self.norm = nn.LayerNorm(embed_dim)
+    block = TransformerDecoderBlock
 
     def forward(
         self,

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from agents.qlearning import QLearning, QLearningConfig
-from agents.schedules import interpolate
 from envs.discretize import DiscretizeObservation
 from envs.errors import EnvError
 from gymforge.errors import ConfigError
@@ -58,10 +57,6 @@ def test_expected_sarsa_target_averages_under_epsilon_greedy():
 
 
 def test_schedules_hit_their_documented_values():
-    assert interpolate(1.0, 0.05, 0.0) == 1.0
-    assert interpolate(1.0, 0.05, 0.5) == pytest.approx(0.525)
-    assert interpolate(1.0, 0.05, 2.0) == pytest.approx(0.05)
-    assert interpolate(1.0, 0.01, 0.5, "exponential") == pytest.approx(0.1)
     agent = learner(epsilon=1.0, final_epsilon=0.1, exploration_fraction=0.5, steps=1000)
     agent.progress = 250
     assert agent.schedules()[0] == pytest.approx(0.55)

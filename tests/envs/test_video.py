@@ -1,26 +1,39 @@
-"""Recording episodes and writing them as GIF; MP4 needs the video extra."""
+"""Recording episodes and writing their frames as GIF (on disk or as bytes for TensorBoard); MP4 needs the
+video extra."""
 
+import io
 import sys
 
 import gymnasium as gym
 import pytest
 from PIL import Image
 
-from envs import EnvError, record_episode, save_video
+from envs import EnvError, gif_bytes, record_episode, save_video
 
 
-def test_record_and_save_gif(tmp_path):
+def test_record_and_save_gif_and_gif_bytes_hold_every_frame(tmp_path):
     env = gym.make("gymforge/Catch-v0", render_mode="rgb_array")
     frames, episode_return = record_episode(env, seed=0)
     assert len(frames) == 10 and episode_return in (-1.0, 1.0)  # reset frame + 9 steps
     path = save_video(frames, tmp_path / "catch.gif", fps=10)
     with Image.open(path) as gif:
-        assert gif.n_frames == 10 and gif.size == (320, 320)
+        assert gif.n_frames == 10 and gif.size == (320, 320) and gif.info["duration"] == 100
+    assert path.read_bytes() == gif_bytes(frames, fps=10)
+    with Image.open(io.BytesIO(gif_bytes(frames, fps=1000))) as gif:
+        assert gif.info["duration"] == 20 and gif.info["loop"] == 0  # viewers play no faster than 20 ms a frame
 
 
 def test_recording_needs_rgb_array():
     with pytest.raises(EnvError, match="render_mode='rgb_array'"):
         record_episode(gym.make("gymforge/Catch-v0"))
+
+
+def test_no_frames_or_a_bad_fps_is_refused(tmp_path):
+    with pytest.raises(EnvError, match="no frames"):
+        gif_bytes([])
+    frames, _ = record_episode(gym.make("gymforge/Catch-v0", render_mode="rgb_array"), seed=0)
+    with pytest.raises(EnvError, match="fps must be positive"):
+        save_video(frames, tmp_path / "catch.gif", fps=0)
 
 
 def test_mp4_without_the_video_extra(monkeypatch, tmp_path):

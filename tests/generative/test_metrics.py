@@ -11,7 +11,6 @@ from generative.metrics import (
     gaussian_kl,
     inception_score,
     iwae_nll,
-    negative_elbo,
 )
 
 
@@ -22,12 +21,10 @@ def test_gaussian_kl_matches_the_closed_form_by_hand():
     assert torch.allclose(gaussian_kl(mean, log_var), torch.tensor([expected]))
 
 
-def test_negative_elbo_is_summed_over_pixels_in_nats():
+def test_bernoulli_log_likelihood_is_summed_over_pixels_in_nats():
     images = torch.tensor([[[[1.0, 0.0]]]])  # (1, 1, 1, 2)
     logits = torch.zeros_like(images)  # p = 0.5 per pixel: ln 2 nats each
     assert torch.allclose(bernoulli_log_likelihood(logits, images), torch.tensor([-2 * math.log(2.0)]))
-    zero = torch.zeros(1, 3)
-    assert torch.allclose(negative_elbo(logits, images, zero, zero), torch.tensor([2 * math.log(2.0)]))
 
 
 def test_iwae_of_equal_weights_is_their_value_and_never_above_their_mean():
@@ -90,7 +87,9 @@ def test_a_corrupt_classifier_cache_is_retrained_not_fatal(monkeypatch, tmp_path
     path.write_bytes(b"garbage, not a checkpoint")
     quick = module.train_classifier
     monkeypatch.setattr(module, "train_classifier", lambda data: quick(data, epochs=1))
-    model = module.get_classifier(data)
+    model, trained = module.get_classifier(data)
     assert model is not None and model(data.test[:3]).shape == (3, 10)
-    reloaded = module.get_classifier(data)  # now read back from the rewritten cache
+    assert trained["judge/source"] == "trained" and trained["judge/cache"] == str(path)
+    reloaded, loaded = module.get_classifier(data)  # now read back from the rewritten cache
     assert torch.equal(reloaded(data.test[:3]), model(data.test[:3]))
+    assert loaded["judge/source"] == "loaded" and loaded["judge/test_accuracy"] == trained["judge/test_accuracy"]

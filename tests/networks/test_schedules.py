@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from networks import make_lr_scheduler, make_schedule, schedule_value
+from networks import interpolate, make_lr_scheduler, make_schedule, schedule_value
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,13 @@ def test_lambda_lr_follows_the_schedule():
 def test_bad_arguments_raise_value_error(name, kwargs):
     with pytest.raises(ValueError):
         make_schedule(name, total_steps=100, **kwargs)
+
+
+def test_interpolate_hits_its_documented_values():
+    assert interpolate(1.0, 0.05, 0.0) == 1.0
+    assert interpolate(1.0, 0.05, 0.5) == pytest.approx(0.525)
+    assert interpolate(1.0, 0.05, 2.0) == pytest.approx(0.05)  # the fraction is clipped
+    assert interpolate(1.0, 0.01, 0.5, "exponential") == pytest.approx(0.1)
+    assert interpolate(1.0, 0.01, 0.5, "constant") == 1.0
+    with pytest.raises(ValueError, match="constant, linear or exponential"):
+        interpolate(1.0, 0.0, 0.5, "cosine")  # type: ignore[arg-type]
