@@ -25,7 +25,8 @@ from gymforge.run import Run
 from gymforge.seeding import rng_state, set_rng_state, stream_seed
 
 
-VIDEO_MAX_FRAMES = 300  # an evaluation video's length cap; frames are also shrunk to VIDEO_SIZE px on the long side
+VIDEO_MAX_STEPS = 300  # an evaluation video shows at most this many steps, every VIDEO_EVERY-th one rendered,
+VIDEO_EVERY = 2  # shrunk to VIDEO_SIZE px on the long side: about 0.3 s per evaluation for CartPole
 VIDEO_SIZE = 160
 
 
@@ -220,8 +221,9 @@ class Trainer:
         try:
             env = self.learner.make_env(render_mode="rgb_array")
             frames, _ = record_episode(env, self.learner.policy(), seed=stream_seed(self.config.seed, "eval-video"),
-                                       max_steps=VIDEO_MAX_FRAMES)
-            self.logger.video("eval/episode", video_frames(frames), progress, fps=env.metadata.get("render_fps", 30))
+                                       max_steps=VIDEO_MAX_STEPS, every=VIDEO_EVERY)
+            self.logger.video("eval/episode", video_frames(frames), progress,
+                              fps=env.metadata.get("render_fps", 30) / VIDEO_EVERY)
         except Exception as error:  # noqa: BLE001  (a video is a nicety; it never ends a run)
             self.video_renders = False
             print(f"[{self.run.algo}] no evaluation videos: the env cannot render frames "

@@ -43,3 +43,13 @@ def test_mp4_without_the_video_extra(monkeypatch, tmp_path):
         save_video(frames, tmp_path / "catch.mp4")
     with pytest.raises(EnvError, match="as .gif or .mp4"):
         save_video(frames, tmp_path / "catch.avi")
+
+
+def test_recording_every_kth_step_keeps_the_first_and_last_frames():
+    env = gym.make("gymforge/Catch-v0", render_mode="rgb_array")
+    every_step, _ = record_episode(env, seed=0)
+    every_fourth, _ = record_episode(env, seed=0, every=4)
+    # Catch's 9 steps: the reset frame, steps 4 and 8, and the final step 9
+    assert len(every_fourth) == 4
+    for kept, index in zip(every_fourth, [0, 4, 8, 9]):
+        assert (kept == every_step[index]).all()
