@@ -43,10 +43,11 @@ SB3_ZOO = {  # rl-baselines3-zoo hyperparams/dqn.yml, CartPole-v1 (n_timesteps 5
 }
 
 
-def finish(library: str, seed: int, curve: Curve, started: float, evaluator: Evaluator, greedy) -> dict:
+def finish(library: str, seed: int, steps: int, curve: Curve, started: float, evaluator: Evaluator, greedy) -> dict:
     seconds = time.perf_counter() - started
     final = Evaluator(ENV_ID, FINAL_EPISODES, seed, stream="test")
-    row = {"library": library, "seed": seed, "bar": SOLVED, **curve.figures(), "final_return": final(greedy),
+    row = {"library": library, "seed": seed, "steps": steps, "bar": SOLVED, **curve.figures(),
+           "final_return": final(greedy),
            "run_s": round(seconds, 2), "eval_s": round(evaluator.seconds, 2)}
     final.close()
     evaluator.close()
@@ -77,7 +78,7 @@ def run_gymforge(seed: int, overrides: dict) -> dict:
                 curve.add(learner.progress, time.perf_counter() - started, score)
                 print(f"  gymforge seed {seed} step {learner.progress}: eval {score:.1f} "
                       f"({time.perf_counter() - started:.1f} s)", flush=True)
-        return finish("gymforge", seed, curve, started, evaluator, learner.greedy_actions)
+        return finish("gymforge", seed, learner.progress, curve, started, evaluator, learner.greedy_actions)
     finally:
         learner.close()
 
@@ -93,7 +94,9 @@ def run_sb3(seed: int) -> dict:
                 curve.add(self.num_timesteps, time.perf_counter() - started, score)
                 print(f"  sb3 seed {seed} step {self.num_timesteps}: eval {score:.1f} "
                       f"({time.perf_counter() - started:.1f} s)", flush=True)
-            return True
+            # Stop AT the budget: learn() would finish its train_freq rollout (to 50,176 steps) and train one more
+            # round, so the final return would judge another policy than the last evaluation, on more steps.
+            return self.num_timesteps < BUDGET
 
     torch.manual_seed(seed)
     started = time.perf_counter()
@@ -101,7 +104,8 @@ def run_sb3(seed: int) -> dict:
     evaluator, curve = Evaluator(ENV_ID, EVAL_EPISODES, seed), Curve(SOLVED)
     model.learn(BUDGET, callback=Evaluate())
     model.get_env().close()
-    return finish("sb3", seed, curve, started, evaluator, lambda obs: model.predict(obs, deterministic=True)[0])
+    return finish("sb3", seed, model.num_timesteps, curve, started, evaluator,
+                  lambda obs: model.predict(obs, deterministic=True)[0])
 
 
 def main() -> None:

@@ -68,19 +68,18 @@ def test_catch_is_learned_from_pixels(tmp_path):
 
 @pytest.mark.slow
 def test_cartpole_preset_balances_the_pole(tmp_path):
-    """At least 2 of 3 seeds of the preset, within 30k steps, give a best.pt that holds >= 450 on 50 test
-    episodes it was not chosen on (the preset solves in about 15k steps; DQN's CartPole curve swings, so the
-    check is on the selected checkpoint, judged on fresh episodes, not on the selection score itself)."""
+    """At least 2 of 3 seeds of the preset, over its 50k-step budget, end with a LAST policy that holds >= 400
+    on 50 test episodes (the preset was chosen to hold 475 to the end of its budget; best.pt could hide a
+    policy that solved once and fell back, so the check is on the policy the run ends with)."""
     results = []
     for base in (0, 1, 2):
         seed = shifted_seed(base)
-        run = api.train("dqn", env="CartPole-v1", seed=seed, steps=30_000, eval_every=2_500, logdir=tmp_path,
+        run = api.train("dqn", env="CartPole-v1", seed=seed, eval_every=10_000, eval_episodes=50, logdir=tmp_path,
                         name=f"cartpole-{seed}", progress_bar=False)
-        assert run.read_summary()["status"] == "finished"
-        agent = api.load_learner(run.path, "best", eval_episodes=50)
-        figures = agent.evaluate("test")
-        agent.close()
-        print(f"MARGIN dqn cartpole seed {seed}: best.pt on test {figures['mean_return']:.1f}, bar >= 450, "
-              f"margin {figures['mean_return'] - 450:+.1f}")
-        results.append(figures["mean_return"])
-    assert sum(value >= 450 for value in results) >= 2, results
+        summary = run.read_summary()
+        assert summary["status"] == "finished" and summary["final_eval"]["step"] == 50_000, summary
+        final = summary["final_eval"]["mean_return"]
+        print(f"MARGIN dqn cartpole seed {seed}: last policy on test {final:.1f}, bar >= 400, "
+              f"margin {final - 400:+.1f}")
+        results.append(final)
+    assert sum(value >= 400 for value in results) >= 2, results
