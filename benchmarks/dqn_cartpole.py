@@ -16,7 +16,6 @@ is one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -24,11 +23,10 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from benchmarks.stats import Curve, Evaluator, compare, table  # noqa: E402
+from benchmarks.stats import race_arguments, Curve, Evaluator, compare, table  # noqa: E402
 
 ENV_ID = "CartPole-v1"
 SOLVED = 475.0
@@ -109,16 +107,8 @@ def run_sb3(seed: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8, 9],
-                        help="reported seeds (the preset was chosen on 0-4)")
-    parser.add_argument("--only", choices=["gymforge", "sb3"], default=None, help="run one side only")
-    parser.add_argument("--set", nargs="*", default=[], metavar="OPTION=VALUE",
-                        help="override gymforge options (YAML values), e.g. --set learning_rate=1e-3")
-    args = parser.parse_args()
+    args, overrides = race_arguments(__doc__.splitlines()[0])
     torch.set_num_threads(1)
-    overrides = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}
-    overrides = {key: tuple(value) if isinstance(value, list) else value for key, value in overrides.items()}
     figures: dict = {"benchmark": "dqn_cartpole", "env": ENV_ID, "budget_steps": BUDGET, "solved_return": SOLVED,
                      "eval_every": EVAL_EVERY, "eval_episodes": EVAL_EPISODES, "final_episodes": FINAL_EPISODES,
                      "seeds": args.seeds, "torch_threads": 1,

@@ -16,7 +16,6 @@ Needs the `bench` extra (stable-baselines3). Last line: one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -26,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.stats import Curve, Evaluator, compare, table  # noqa: E402
+from benchmarks.stats import race_arguments, Curve, Evaluator, compare, table  # noqa: E402
 
 ENV_ID, BUDGET, EVAL_EVERY, EVAL_EPISODES, FINAL_EPISODES, SOLVED = "CartPole-v1", 100_000, 5_000, 20, 100, 475.0
 # RL Baselines3 Zoo, hyperparams/ppo.yml, CartPole-v1 (tuned): lin_ means linear decay to 0 over the budget.
@@ -132,15 +130,8 @@ def warm_up() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8, 9],
-                        help="reported seeds (the preset was chosen on 0-4)")
-    parser.add_argument("--only", choices=["gymforge", "sb3"], default=None, help="run one side only")
-    parser.add_argument("--set", nargs="*", default=[], metavar="OPTION=VALUE",
-                        help="override gymforge options (YAML values), e.g. --set learning_rate=1e-3")
-    args = parser.parse_args()
+    args, overrides = race_arguments(__doc__.splitlines()[0])
     torch.set_num_threads(1)
-    overrides = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}
     warm_up()
     libraries = [args.only] if args.only else ["gymforge", "sb3"]
     runs: dict[str, list[dict]] = {library: [] for library in libraries}

@@ -10,6 +10,8 @@ seed is reported as null (JSON has no infinity).
 
 from __future__ import annotations
 
+import argparse
+
 import math
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
+import yaml
 from scipy import stats
 
 UNSOLVED = 1e18  # stands for "never" inside the bootstrap, mapped back to None
@@ -165,3 +168,17 @@ def compare(runs: dict[str, list[dict]], reference: str = "sb3") -> dict:
                 key: ratio([row[key] for row in runs[library]], [row[key] for row in runs[reference]])
                 for key in ("stable_solve_s", "stable_solve_steps", "first_solve_s")}
     return figures
+
+
+def race_arguments(description: str) -> tuple[argparse.Namespace, dict]:
+    """The command line of a gymforge-against-SB3 race: --seeds (held out: presets are chosen on 0-4), --only one
+    side, and --set OPTION=VALUE overrides of gymforge's preset (YAML values; lists become tuples)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8, 9],
+                        help="reported seeds (the preset was chosen on 0-4)")
+    parser.add_argument("--only", choices=["gymforge", "sb3"], default=None, help="run one side only")
+    parser.add_argument("--set", nargs="*", default=[], metavar="OPTION=VALUE",
+                        help="override gymforge options (YAML values), e.g. --set learning_rate=1e-3")
+    args = parser.parse_args()
+    overrides = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}
+    return args, {key: tuple(value) if isinstance(value, list) else value for key, value in overrides.items()}
