@@ -64,8 +64,10 @@ class Run:
 
     @classmethod
     def create(cls, algo: str, config: TrainConfig, logdir: Path | str = "runs", name: str | None = None) -> Run:
-        name = name or f"{algo}-{config.subject.replace('/', '_')}-{datetime.now():%Y%m%d-%H%M%S}"
-        path = Path(logdir) / name
+        path = Path(logdir) / (name or f"{algo}-{config.subject.replace('/', '_')}-{datetime.now():%Y%m%d-%H%M%S}")
+        if name is None:  # two default-named runs in the same second (a notebook's loop): -2, -3, ...
+            path = next(candidate for candidate in (path.with_name(f"{path.name}-{n}") if n > 1 else path
+                                                    for n in range(1, 10_000)) if not candidate.exists())
         if (path / "config.yaml").exists():
             raise CheckpointError(f"run folder {path} already exists; pick another --name or --resume {path}")
         (path / CHECKPOINTS).mkdir(parents=True, exist_ok=True)

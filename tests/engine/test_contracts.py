@@ -121,3 +121,20 @@ def test_an_agent_run_logs_an_episode_video_at_each_evaluation(tmp_path):
     assert [video.step for video in videos] == [200, 400, 600]
     assert all(video.encoded_image_string[:6] == b"GIF89a" for video in videos)  # animated GIFs TensorBoard plays
     assert all(max(video.width, video.height) <= 160 for video in videos)  # shrunk: cheap to store and encode
+
+
+def test_two_default_named_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
+    import datetime as real
+
+    import gymforge.run
+
+    class Frozen(real.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real.datetime(2026, 11, 22, 0, 0, 0)
+
+    monkeypatch.setattr(gymforge.run, "datetime", Frozen)
+    first = Run.create("fake-agent", FakeAgentConfig(), tmp_path)
+    second = Run.create("fake-agent", FakeAgentConfig(), tmp_path)
+    assert first.path.name == "fake-agent-CartPole-v1-20261122-000000"
+    assert second.path.name == "fake-agent-CartPole-v1-20261122-000000-2"
