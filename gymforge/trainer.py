@@ -115,12 +115,13 @@ class Trainer:
         # logged before it was saved): no duplicated steps, no gap.
         self.logger = (Logger(self.run.path, start_progress + 1 if resume else None, self.run.samples)
                        if distributed.is_main() else distributed.NullLogger())  # torchrun: rank 0 alone logs
-        if not resume:
+        fresh = not resume and start_progress == 0  # a Python API learn() that continues is neither
+        if fresh:
             self.logger.hyperparameters({"algo": self.run.algo, **config_to_dict(config)},
                                         [f"eval/{learner.score_key}"])
             self.logger.text("config", "\n".join(f"    {k}: {v}" for k, v in config_to_dict(config).items()))
         prepare = getattr(learner, "prepare", None)  # e.g. a generator's judge classifier, trained or loaded
-        if prepare is not None and not resume and distributed.is_main():
+        if prepare is not None and fresh and distributed.is_main():
             prepared = prepare()
             self.logger.scalars({k: v for k, v in prepared.items() if not isinstance(v, str)}, start_progress)
             if prepared:
