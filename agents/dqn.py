@@ -18,18 +18,18 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from agents.config import AgentConfig
+from agents.encoders import observation_batch
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.q_networks import QNetwork
-from agents.encoders import observation_batch
 from agents.replay import ReplayBuffer, ReplaySample
 from agents.rollout import map_observations, observation_layout
 from agents.spaces import require_discrete_actions
 from envs import is_atari
 from envs.observations import MASK_KEY, PrepareObservation
 from gymforge import distributed
-from gymforge.config import AgentConfig
-from gymforge.estimator import Estimator
 from gymforge.errors import require
+from gymforge.estimator import Estimator
 from gymforge.seeding import stream_seed
 from networks import clip_gradients, huber, interpolate, make_optimizer, mse
 

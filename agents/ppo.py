@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from agents.actor_critic import ActorCritic, Memory, memory_window
+from agents.config import AgentConfig
 from agents.encoders import observation_batch
 from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from agents.rollout import Minibatch, RolloutBuffer, map_observations, observation_layout, write_observations
@@ -24,9 +25,8 @@ from agents.spaces import network_action_shape, require_ppo_actions, to_env_acti
 from envs import is_atari
 from envs.observations import PrepareObservation
 from gymforge import distributed
-from gymforge.config import AgentConfig
-from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
+from gymforge.estimator import Estimator
 from gymforge.seeding import stream_seed
 from networks import clip_gradients, interpolate, make_optimizer
 

@@ -15,14 +15,14 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from agents.config import AgentConfig
 from agents.episodes import episode_metrics, evaluate_greedy
 from agents.spaces import require_discrete_actions
 from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
 from envs.errors import EnvError
 from envs.observations import NEURAL_OBSERVATIONS
-from gymforge.config import AgentConfig
-from gymforge.estimator import Estimator
 from gymforge.errors import ConfigError, require
+from gymforge.estimator import Estimator
 from gymforge.seeding import stream_seed
 from networks import ScheduleKind, interpolate
 

@@ -19,14 +19,15 @@ import numpy as np
 import torch
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
+from agents.config import AgentConfig
 from agents.dream import DreamVectorEnv, DynamicsModel
 from agents.episodes import episode_seeds
 from agents.ppo import PPO, PPOConfig
 from generative.metrics import bernoulli_log_likelihood, gaussian_kl
 from generative.vae import VAEConfig, VAEModel
-from gymforge.config import AgentConfig, config_from_dict
-from gymforge.estimator import Estimator
+from gymforge.config import config_from_dict
 from gymforge.errors import ConfigError, require
+from gymforge.estimator import Estimator
 from gymforge.seeding import stream_seed
 from networks import make_optimizer
 

@@ -14,8 +14,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from agents.config import AgentConfig
 from agents.episodes import episode_seeds, play_episodes
-from gymforge.config import AgentConfig, TrainConfig
+from gymforge.config import TrainConfig
 from gymforge.errors import UserError
 from gymforge.learner import check_split
 from gymforge.registry import Algorithm
