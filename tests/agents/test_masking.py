@@ -10,6 +10,7 @@ import torch
 from agents.dqn import DQN, DQNConfig, masked_q
 from agents.ppo import PPO, PPOConfig
 from envs import make_env
+from gymforge.seeding import seed_everything
 from networks import CategoricalHead
 from tests.agents.conformance_envs import EPISODE_LENGTH, env_id
 from tests.helpers import shifted_seed
@@ -120,17 +121,24 @@ def test_masked_ppo_learns_the_game_that_catches_an_unmasked_one():
 @pytest.mark.slow
 def test_ppo_learns_a_dict_task_that_needs_both_the_image_and_the_vector():
     """DictEnv's target is (bright image half) XOR (sign of a vector feature): neither part alone beats chance
-    (4 of 8); 2 of 3 seeds must reach 7 of 8 within 30k steps. Measured at 30k (12k was too thin: at seed shift 100
-    only one seed made it): seeds 0-2 7.90, 7.95, 6.00; 100-102 7.95, 5.80, 7.55; 200-202 6.00, 8.00, 7.85."""
-    passed = 0
-    for base in range(3):
-        agent = PPO(PPOConfig(env=env_id("Dict"), n_envs=8, n_steps=32, batch_size=64, steps=30_000,
+    (4 of 8); 3 of 5 seeds must reach 7 of 8 within 50k steps. Each seed seeds the process as `gymforge train`
+    does, so the network's start does not hang on the tests that ran before it in the same worker (at 30k and
+    2 of 3 seeds, an unseeded start failed at seed shift 200 in a full run). Measured with this test at shifts
+    0, 100, 200 and 300: 8.00, 7.95, 8.00 | 5.70, 7.85, 8.00, 7.95 | 8.00, 7.90, 7.95 | 8.00, 7.85, 8.00 (12 of 13
+    seeds pass; a seed that fails sits near 6, still well above chance)."""
+    passed = failed = 0
+    for base in range(5):
+        seed_everything(shifted_seed(base))
+        agent = PPO(PPOConfig(env=env_id("Dict"), n_envs=8, n_steps=32, batch_size=64, steps=50_000,
                               learning_rate=1e-3, seed=shifted_seed(base)))
         while agent.progress < agent.config.steps:
             agent.train_step()
         mean_return = agent.evaluate()["mean_return"]
         agent.close()
+        print(f"MARGIN dict task seed {shifted_seed(base)}: {mean_return:.2f}, bar >= 7.0, "
+              f"margin {mean_return - 7:+.2f}")
         passed += mean_return >= 7.0
-        if passed == 2:
+        failed += mean_return < 7.0
+        if passed == 3 or failed == 3:
             break
-    assert passed >= 2
+    assert passed >= 3
