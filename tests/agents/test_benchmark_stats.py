@@ -1,0 +1,34 @@
+"""benchmarks/stats.py, against hand-worked curves: what counts as a stable solve, and the ratio's bound when the
+reference never solves stably."""
+
+from benchmarks.stats import Curve, compare
+
+
+def curve(scores, bar=475.0, every=10):
+    result = Curve(bar)
+    for index, score in enumerate(scores, start=1):
+        result.add(index * every, index * 2.0, score)  # every 10 steps, 2 s apart
+    return result
+
+
+def row(scores, library="x"):
+    return {"library": library, "seed": 0, "bar": 475.0, "final_return": scores[-1], **curve(scores).figures()}
+
+
+def test_a_spike_that_falls_back_is_a_first_solve_but_not_a_stable_one():
+    figures = curve([100, 500, 200, 480, 500, 490]).figures()
+    assert (figures["first_solve_steps"], figures["first_solve_s"]) == (20, 4.0)
+    assert (figures["stable_solve_steps"], figures["stable_solve_s"]) == (40, 8.0)  # 480 onwards holds
+    assert curve([100, 500, 200]).figures()["stable_solve_steps"] is None  # ends below the bar: never
+
+
+def test_a_reference_that_never_solves_stably_gives_an_upper_bound_on_the_ratio():
+    """Ours: stable at 2, 4, 6 s (median 4). Reference: stable at 8 s once, never on two seeds whose budgets end
+    at 10 s: its median is "never", so the plain ratio has no value, and the bound is 4 / median(8, 10, 10)."""
+    ours = [row([500] * 5), row([0, 500, 500, 500, 500]), row([0, 0, 500, 500, 500])]
+    reference = [row([0, 0, 0, 500, 500], "sb3"), row([0, 500, 0, 0, 0], "sb3"), row([0] * 5, "sb3")]
+    ratios = compare({"gymforge": ours, "sb3": reference})["gymforge_over_sb3"]
+    assert ratios["stable_solve_s"]["median_ratio"] is None  # median(ours) / infinity
+    assert ratios["stable_solve_s_at_most"]["median_ratio"] == 0.4
+    # a reference that always solves stably needs no bound
+    assert "stable_solve_s_at_most" not in compare({"gymforge": ours, "sb3": ours})["gymforge_over_sb3"]
