@@ -3,8 +3,10 @@ in cache_dir() ($GYMFORGE_CACHE, else ~/.cache/gymforge) under classifiers/KEY-v
 
 Its penultimate features serve FID, its class probabilities the Inception-Score-style figure and the
 "samples a person recognises" check (as TF-GAN does for MNIST with its own classifier). Training is
-deterministic, so a corrupt or missing cache file only costs the ~20 s to train it again. A learner gets it
-through GenerativeLearner.prepare(), which the Trainer calls and logs before the first step.
+deterministic whatever the caller's thread count: it always runs on one thread, because two threads sum in
+another order and give another judge, and so other FIDs. A corrupt or missing cache file only costs the ~20 s
+to train it again. A learner gets it through GenerativeLearner.prepare(), which the Trainer calls and logs
+before the first step.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from torch import nn
 
 from generative.data import ImageData, augment
+from gymforge.estimator import torch_threads
 from networks import MLP, ConvEncoder, cross_entropy, make_optimizer
 
 VERSION = 1  # bump when the architecture or recipe changes: old cache files are then ignored
@@ -58,8 +61,9 @@ class Classifier(nn.Module):
 
 
 def train_classifier(data: ImageData, epochs: int = 30, seed: int = 0) -> Classifier:
-    """Adam on the training split with random 1-pixel shifts; reports held-out accuracy."""
-    with torch.random.fork_rng():
+    """Adam on the training split with random 1-pixel shifts, on one thread whatever the caller's count (the
+    same judge on every machine and xdist worker); reports held-out accuracy."""
+    with torch.random.fork_rng(), torch_threads(1):
         torch.manual_seed(seed)
         model = Classifier(data.image_shape, data.num_classes)
         optimizer = make_optimizer("adam", model, lr=2e-3)

@@ -8,7 +8,8 @@ import torch
 
 from generative.data import load_data
 from generative.gan import DCGAN, GANConfig
-from generative.metrics import sample_figures
+from generative.classifier import train_classifier
+from generative.metrics import frechet_distance
 from generative.vae import VAE, VAEConfig, discretized_logistic_log_likelihood, quantize
 
 
@@ -82,22 +83,61 @@ def test_logistic_vae_reports_bits_per_dimension_under_its_own_name():
     assert learner.decode(torch.zeros(2, learner.latent_dim)).shape == (2, 1, 16, 16)
 
 
+def class_matched(labels: torch.Tensor, pool_labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Indices into the pool of a random set with exactly `labels`' class counts."""
+    parts = []
+    for label in range(int(labels.max()) + 1):
+        candidates = (pool_labels == label).nonzero().flatten()
+        count = int((labels == label).sum())
+        parts.append(candidates[torch.randperm(len(candidates), generator=generator)[:count]])
+    return torch.cat(parts)
+
+
 def test_copies_of_training_images_do_not_score_better_than_unseen_real_images():
-    """A generator that memorised its training set must not beat real images nobody trained on. Both sets are
-    1000 draws (with replacement) from 162 images, so they have the same sample count and unique images."""
+    """A generator that memorised its training set must not beat real images nobody trained on.
+
+    Copies of training images and the unseen validation images are scored against the held-out test split, at
+    the same count (162) and the same class mix. At that count FID swings with which images are drawn (one
+    set of 162 differs from another by several points, and a different class mix by tens), so one set against
+    one set decides nothing: the copies are 30 class-matched training sets, and the unseen images must score
+    within 3 standard deviations of those sets' spread (about 1 in 700 to fail by chance if the judge treats
+    the two alike). The copies' mean also has to stay clear of zero, which a reference that held the copied
+    images themselves would give."""
     learner = DCGAN(GANConfig(base_channels=8))
-    classifier = learner.classifier
+    data, classifier = learner.data, learner.classifier
     reference, _ = learner.split_images("test")
-    unseen = learner.data.validation
+    reference_features, _ = classifier.predict(reference)
+    train_features, _ = classifier.predict(data.train)
+    unseen_features, _ = classifier.predict(data.validation)
     generator = torch.Generator().manual_seed(0)
-    seen = learner.data.train[torch.randperm(len(learner.data.train), generator=generator)[:len(unseen)]]
-    draws = torch.randint(len(unseen), (1000,), generator=generator)
-    copies = sample_figures(classifier, seen[draws], reference)["fid"]
-    real = sample_figures(classifier, unseen[draws], reference)["fid"]
-    assert copies >= real - 1.0, (copies, real)
+    copies = torch.tensor([frechet_distance(train_features[class_matched(data.validation_labels,
+                                                                         data.train_labels, generator)],
+                                            reference_features) for _ in range(30)])
+    unseen = frechet_distance(unseen_features, reference_features)
+    spread = float(copies.std())
+    print(f"MARGIN copies {float(copies.mean()):.1f} +- {spread:.1f}, unseen {unseen:.1f}, "
+          f"bar: unseen <= {float(copies.mean()) + 3 * spread:.1f}")
+    assert 0 < spread < 15 and copies.mean() > 3 * spread, (copies, unseen)
+    assert unseen <= copies.mean() + 3 * spread, (copies, unseen)
     # the floor beside every FID is the training images' own score at the sample count
     figures = learner.evaluate("test")
     assert figures["fid_floor"] == learner.fid_floor("test", 1000) and figures["fid_reference"] == len(reference)
+
+
+def test_the_judge_is_the_same_whatever_the_callers_thread_count():
+    """Two threads sum convolution gradients in another order; a judge trained on them scored FIDs 2 points
+    apart from the one-thread judge, so a figure (and this file's copies check) depended on the xdist worker."""
+    data = load_data("digits", 16)
+    threads = torch.get_num_threads()
+    try:
+        judges = []
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            judges.append(train_classifier(data, epochs=1).state_dict())
+            assert torch.get_num_threads() == count  # the caller's count comes back
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(judges[0][key], judges[1][key]) for key in judges[0])
 
 
 def test_validation_repeats_its_samples_and_test_draws_fresh_ones_on_other_images():
