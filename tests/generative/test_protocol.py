@@ -126,7 +126,7 @@ def test_copies_of_training_images_do_not_score_better_than_unseen_real_images()
 
 def test_the_judge_is_the_same_whatever_the_callers_thread_count():
     """Two threads sum convolution gradients in another order; a judge trained on them scored FIDs 2 points
-    apart from the one-thread judge, so a figure (and this file's copies check) depended on the xdist worker."""
+    apart from the one-thread judge, so a reported figure depended on the caller's thread count."""
     data = load_data("digits", 16)
     threads = torch.get_num_threads()
     try:
