@@ -9,6 +9,7 @@ curve, the final figure, training seconds, steps/s, and the wall-clock ratio gym
 Needs the `mujoco` and `bench` extras.
 
     nice -n 5 python benchmarks/ppo_mujoco.py --env Hopper-v5 [--steps 1000000] [--seed 0] [--skip-sb3]
+        [--set OPTION=VALUE ...]   (overrides of gymforge's preset; SB3 keeps the Zoo's settings)
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.stats import parse_overrides  # noqa: E402
 
 EVAL_SEED = 10_000
 # RL Baselines3 Zoo, hyperparams/ppo.yml (Hopper-v3 / HalfCheetah-v3, tuned), with normalize: true (VecNormalize
@@ -63,11 +66,11 @@ def report(name: str, steps: int, started: float, eval_seconds: float, score: fl
           flush=True)
 
 
-def run_gymforge(env_id: str, steps: int, seed: int, eval_every: int, episodes: int) -> dict:
+def run_gymforge(env_id: str, steps: int, seed: int, eval_every: int, episodes: int, overrides: dict) -> dict:
     from gymforge.api import build_learner, make_config
 
     torch.set_num_threads(1)
-    config = make_config("ppo", {"env": env_id, "steps": steps, "seed": seed}, preset=env_id)
+    config = make_config("ppo", {**overrides, "env": env_id, "steps": steps, "seed": seed}, preset=env_id)
     learner = build_learner("ppo", config)
     started, eval_seconds, curve, next_eval = time.perf_counter(), 0.0, [], eval_every
     while learner.progress < steps:
@@ -85,7 +88,7 @@ def run_gymforge(env_id: str, steps: int, seed: int, eval_every: int, episodes: 
             "steps_per_second": round(learner.progress / train_seconds, 1)}
 
 
-def run_sb3(env_id: str, steps: int, seed: int, eval_every: int, episodes: int) -> dict:
+def run_sb3(env_id: str, steps: int, seed: int, eval_every: int, episodes: int, overrides: dict) -> dict:
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
@@ -130,13 +133,17 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=50_000)
     parser.add_argument("--eval-episodes", type=int, default=5)
     parser.add_argument("--skip-sb3", action="store_true", help="gymforge alone (beside the Zoo's published figure)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="OPTION=VALUE",
+                        help="override gymforge's preset (YAML values), e.g. --set log_std_init=0")
     args = parser.parse_args()
-    arguments = (args.env, args.steps, args.seed, args.eval_every, args.eval_episodes)
+    overrides = parse_overrides(args.set)
+    arguments = (args.env, args.steps, args.seed, args.eval_every, args.eval_episodes, overrides)
     runs = {"gymforge": run_gymforge} if args.skip_sb3 else {"gymforge": run_gymforge, "sb3": run_sb3}
     with mp.get_context("fork").Pool(len(runs)) as pool:
         pending = {name: pool.apply_async(run, arguments) for name, run in runs.items()}
         results = {name: result.get() for name, result in pending.items()}
     figures = {"env": args.env, "steps": args.steps, "seed": args.seed, "zoo_published": ZOO_FIGURE[args.env],
+               "gymforge_overrides": overrides,
                **results}
     if "sb3" in results:
         figures["wall_clock_ratio_gymforge_over_sb3"] = round(

@@ -193,5 +193,10 @@ def race_arguments(description: str) -> tuple[argparse.Namespace, dict]:
     parser.add_argument("--set", nargs="*", default=[], metavar="OPTION=VALUE",
                         help="override gymforge options (YAML values), e.g. --set learning_rate=1e-3")
     args = parser.parse_args()
-    overrides = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}
-    return args, {key: tuple(value) if isinstance(value, list) else value for key, value in overrides.items()}
+    return args, parse_overrides(args.set)
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """OPTION=VALUE strings as config overrides: YAML values, lists as tuples."""
+    overrides = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in items)}
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in overrides.items()}
