@@ -60,7 +60,8 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
 
 def checked_values(config_class: type[C], values: dict[str, Any], source: str = "config") -> dict[str, Any]:
     """Option values checked against a config class without constructing it: unknown keys are refused (listing the
-    valid ones), values outside a Literal field's choices too, and YAML lists become tuples where a field is one.
+    valid ones), values outside a Literal field's choices too, YAML lists become tuples where a field is one, and
+    numbers are read as their field's type (see as_number).
     (The CLI's flags get these checks from tyro; a config file, a preset or the API gets them here.)"""
     fields = {field.name: field for field in dataclasses.fields(config_class)}
     unknown = sorted(set(values) - set(fields))
@@ -77,8 +78,25 @@ def checked_values(config_class: type[C], values: dict[str, Any], source: str = 
         if choices and value not in choices:
             raise ConfigError(f"--{key.replace('_', '-')} must be one of {', '.join(map(str, choices))} in {source}, "
                               f"got {value!r}")
+        if hints[key] in (int, float):
+            value = as_number(value, hints[key], f"--{key.replace('_', '-')}", source)
         converted[key] = value
     return converted
+
+
+def as_number(value: Any, kind: type, flag: str, source: str) -> int | float:
+    """A float field's or int field's value as that type. YAML 1.1 reads `3e-4` and `1e6` (no dot) as strings, so
+    a config file or `--set` would otherwise hand a learning rate over as text and fail deep in validation;
+    an integral float (1e6) is taken for an int field. Anything else is refused in one line."""
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            pass
+    if number is None or (kind is int and not number.is_integer()):
+        raise ConfigError(f"{flag} must be {'an integer' if kind is int else 'a number'} in {source}, got {value!r}")
+    return int(number) if kind is int else number
 
 
 def config_from_dict(config_class: type[C], values: dict[str, Any], source: str = "config") -> C:

@@ -1,5 +1,6 @@
 import pytest
 
+from agents.ppo import PPOConfig
 from agents.qlearning import QLearningConfig
 from gymforge.config import config_from_dict, read_config_file, save_config
 from gymforge.errors import ConfigError
@@ -35,3 +36,25 @@ def test_a_value_outside_a_literal_fields_choices_is_refused(tmp_path):
     """A config file (or the API) is checked like the CLI's flags: a typo in a choice field is one clear line."""
     with pytest.raises(ConfigError, match="--device must be one of auto, cpu, cuda.*got 'gpu'"):
         config_from_dict(QLearningConfig, {"device": "gpu"}, source=str(tmp_path / "config.yaml"))
+
+
+def test_numbers_yaml_reads_as_text_are_read_as_their_fields_type(tmp_path):
+    """YAML 1.1 loads `3e-4` and `1e6` as strings: a config file saying `learning_rate: 3e-4` failed with
+    "'>' not supported between instances of 'str' and 'int'"."""
+    path = tmp_path / "config.yaml"
+    path.write_text("algo: ppo\nenv: CartPole-v1\nlearning_rate: 3e-4\nsteps: 1e5\ngamma: 1\n")
+    _, values = read_config_file(path)
+    assert values["learning_rate"] == "3e-4"  # what YAML gives ...
+    config = config_from_dict(PPOConfig, values, source=str(path))
+    assert config.learning_rate == 3e-4 and config.steps == 100_000 and config.gamma == 1.0  # ... and the config
+    assert type(config.steps) is int and type(config.gamma) is float
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"learning_rate": "fast"}, "--learning-rate must be a number in cfg, got 'fast'"),
+    ({"steps": 1.5}, "--steps must be an integer in cfg, got 1.5"),
+    ({"steps": True}, "--steps must be an integer in cfg, got True"),
+])
+def test_a_value_that_is_not_a_number_is_refused_in_one_line(values, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(PPOConfig, values, source="cfg")
