@@ -111,6 +111,8 @@ def test_masked_ppo_learns_the_game_that_catches_an_unmasked_one():
             agent.train_step()
     masked_return, masked_length, masked_illegal = play(masked, episodes=20)
     unmasked_return, unmasked_length, unmasked_illegal = play(unmasked, episodes=20)
+    print(f"MARGIN masking seed {seed}: masked return {masked_return:.2f}, bar >= 14.5, illegal {masked_illegal} "
+          f"(bar 0); unmasked illegal {unmasked_illegal}, bar >= 10")
     assert masked_illegal == 0 and masked_length == EPISODE_LENGTH
     assert masked_return >= 14.5, masked_return
     assert unmasked_illegal >= 10 and unmasked_return < masked_return / 2
