@@ -6,6 +6,9 @@ every --eval-every env steps each is evaluated the same way: --eval-episodes det
 same episode seeds (10_000 + i, never used in training), observations normalized with the run's frozen
 statistics. Progress lines print as they come; the last line is one JSON object: per library the evaluation
 curve, the final figure, training seconds, steps/s, and the wall-clock ratio gymforge/SB3.
+gymforge runs its preset; the Hopper-v5 preset is not the Zoo's recipe (see agents/presets/ppo.yaml), so that
+ratio compares recipes as well as libraries. For the libraries alone, give gymforge the Zoo's values with --set
+(ZOO below, plus hidden_sizes=[256,256] activation=relu log_std_init=-2).
 Needs the `mujoco` and `bench` extras.
 
     nice -n 5 python benchmarks/ppo_mujoco.py --env Hopper-v5 [--steps 1000000] [--seed 0] [--skip-sb3]
