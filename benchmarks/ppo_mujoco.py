@@ -91,7 +91,8 @@ def run_gymforge(env_id: str, steps: int, seed: int, eval_every: int, episodes: 
             "steps_per_second": round(learner.progress / train_seconds, 1)}
 
 
-def run_sb3(env_id: str, steps: int, seed: int, eval_every: int, episodes: int, overrides: dict) -> dict:
+def run_sb3(env_id: str, steps: int, seed: int, eval_every: int, episodes: int, _overrides: dict) -> dict:
+    """SB3 on the Zoo's settings; `_overrides` are gymforge's alone (the same argument list as run_gymforge)."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from generative.data import ImageData, augment
-from gymforge.estimator import torch_threads
+from gymforge.seeding import torch_threads
 from networks import MLP, ConvEncoder, cross_entropy, make_optimizer
 
 VERSION = 1  # bump when the architecture or recipe changes: old cache files are then ignored

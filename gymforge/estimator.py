@@ -13,9 +13,8 @@ global random state or thread count: a learner keeps its own global-RNG stream a
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -29,7 +28,7 @@ from gymforge.config import TrainConfig, config_from_dict, config_to_dict, save_
 from gymforge.errors import CheckpointError, ConfigError, UserError, require
 from gymforge.registry import algorithm_of, get_algorithm
 from gymforge.run import Run
-from gymforge.seeding import own_rng, resolve_device
+from gymforge.seeding import own_rng, resolve_device, torch_threads
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -57,16 +56,6 @@ def construct(cls: type, config: TrainConfig, rng: dict[str, Any] | None = None)
         learner = cls(config, resolve_device(config.device))
     learner.global_rng = rng or after
     return learner
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class Estimator(metaclass=Constructor):

@@ -95,3 +95,15 @@ def own_rng(start: int | dict[str, Any]) -> Iterator[dict[str, Any]]:
     finally:
         final.update(rng_state())
         set_rng_state(caller)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Inside the block torch runs on `count` threads; after it the caller's count is back. A thread count, like
+    a seed, changes a run's floating-point path."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
