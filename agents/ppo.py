@@ -90,10 +90,17 @@ class PPOConfig(AgentConfig):
     """Observations the transformer memory sees (the current one and the K-1 before it)."""
     log_std_init: float = 0.0
     """Initial log standard deviation of Gaussian policies."""
+    frame_skip: int = 1
+    """Repeat each action this many env steps, rewards summed (non-Atari envs; Atari skips 4 in its own stack)."""
+    grayscale: bool = False
+    """Grey RGB image observations (non-Atari envs): a third of the pixels for the CNN."""
+    frame_stack: int = 1
+    """Stack the last K observations (non-Atari envs), so a feed-forward policy sees motion."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "memory_size", "memory_length"):
+        for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "memory_size", "memory_length", "frame_skip",
+                     "frame_stack"):
             require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
         require(0 <= self.gamma <= 1 and 0 <= self.gae_lambda <= 1, "--gamma and --gae-lambda must be in [0, 1]")
         require(self.learning_rate > 0 and self.clip_range > 0, "--learning-rate and --clip-range must be positive")
@@ -170,14 +177,22 @@ class PPO(Estimator):
         return {"frameskip": 1, **self.config.env_kwargs} if self.atari else self.config.env_kwargs
 
     def wrappers(self, training: bool) -> list[Any]:
-        from envs import atari_wrappers
+        from envs import atari_wrappers, pixel_wrappers
 
-        prepare = partial(PrepareObservation, keys=self.config.observation_keys)
+        config = self.config
+        prepare = partial(PrepareObservation, keys=config.observation_keys)
         if self.atari:
+            require(config.frame_skip == 1 and not config.grayscale and config.frame_stack == 1,
+                    "Atari games skip, grey and stack frames in their own wrapper stack; drop --frame-skip, "
+                    "--grayscale and --frame-stack")
             return [partial(atari_wrappers, training=training), prepare]
-        if self.config.memory == "transformer":
-            return [prepare, partial(memory_window, length=self.config.memory_length)]
-        return [prepare]
+        stack = [prepare]
+        if config.frame_skip > 1 or config.grayscale or config.frame_stack > 1:
+            stack.insert(0, partial(pixel_wrappers, frame_skip=config.frame_skip, grayscale=config.grayscale,
+                                    frame_stack=config.frame_stack))
+        if config.memory == "transformer":
+            stack.append(partial(memory_window, length=config.memory_length))
+        return stack
 
     def make_vec_env(self) -> gym.vector.VectorEnv:
         from envs import NormalizeObservation, NormalizeReward, make_vec_env

@@ -1,12 +1,13 @@
 """Does gymforge's PPO (CarRacing-v3 preset: pixels, 5 discrete actions) drive clearly better than a random
-policy? Env steps, greedy return and wall-clock, beside a uniformly random policy on the same episodes.
+policy? Agent steps (each holds its action for the preset's frame_skip frames), greedy return and wall-clock,
+beside a uniformly random policy (same action repeat) on the same episodes.
 
 The random policy and every evaluation play --eval-episodes whole episodes on seeds 10_000 + i (never used in
 training). Training stops at --steps or after --minutes, whichever comes first (evaluation time included);
 progress lines print as they come. Last line: one JSON object with the curve, the random policy's return and
 the best-minus-random gap. Needs the `box2d` extra.
 
-    nice -n 5 python benchmarks/ppo_carracing.py [--steps 1000000] [--minutes 90] [--seed 0]
+    nice -n 5 python benchmarks/ppo_carracing.py [--steps 250000] [--minutes 90] [--seed 0]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main() -> None:
     from gymforge.api import build_learner, make_config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument("--steps", type=int, default=250_000, help="agent steps")
     parser.add_argument("--minutes", type=float, default=90.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-every", type=int, default=25_000)
@@ -57,6 +58,7 @@ def main() -> None:
     learner.close()
     best = max(curve, key=lambda point: point[1]) if curve else None
     print(json.dumps({"env": "CarRacing-v3", "preset": "CarRacing-v3", "seed": args.seed,
+                      "frame_skip": config.frame_skip, "curve_columns": ["agent_steps", "return", "seconds"],
                       "eval_episodes": args.eval_episodes, "random_return": round(random_return, 1),
                       "curve": curve, "final_return": curve[-1][1] if curve else None,
                       "final_minus_random": round(curve[-1][1] - random_return, 1) if curve else None,

@@ -19,6 +19,7 @@ from envs.normalize import (
     load_normalization_state,
     normalization_state,
 )
+from envs.pixels import StackedChannels, pixel_wrappers
 from envs.registration import ENV_IDS, register_envs
 from envs.tmaze import TMazeEnv
 from envs.video import gif_bytes, record_episode, save_video
@@ -37,6 +38,7 @@ __all__ = [
     "NormalizeObservation",
     "NormalizeReward",
     "RunningMeanStd",
+    "StackedChannels",
     "TMazeEnv",
     "atari_wrappers",
     "collect_frames",
@@ -50,6 +52,7 @@ __all__ = [
     "make_env",
     "make_vec_env",
     "normalization_state",
+    "pixel_wrappers",
     "record_episode",
     "register_envs",
     "resolve_env_id",

@@ -1,0 +1,51 @@
+"""Cheaper pixels for non-Atari image envs (CarRacing-v3 and the like): repeat each action, grey the frames,
+stack the last few. Atari games get their own stack (envs/atari.py); this one is for every other image env.
+
+Each step is Gymnasium's own wrapper: `MaxAndSkipObservation` (the action repeated `frame_skip` times, rewards
+summed, an episode's end honoured at once), `GrayscaleObservation` and `FrameStackObservation`. A stack of colour
+frames, (k, H, W, C), becomes one channel-first image (k*C, H, W), so the shared pipeline sees an image, not a
+rank-4 vector.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.wrappers import FrameStackObservation, GrayscaleObservation, MaxAndSkipObservation
+
+from envs.errors import EnvError
+
+
+class StackedChannels(gym.ObservationWrapper):
+    """(k, H, W, C) stacks of channel-last frames -> (k*C, H, W), one channel-first image."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        k, height, width, channels = env.observation_space.shape
+        self.observation_space = spaces.Box(0, 255, (k * channels, height, width), np.uint8)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        k, height, width, channels = observation.shape
+        return np.ascontiguousarray(observation.transpose(0, 3, 1, 2).reshape(k * channels, height, width))
+
+
+def pixel_wrappers(env: gym.Env, frame_skip: int = 1, grayscale: bool = False, frame_stack: int = 1) -> gym.Env:
+    """`env` with its actions repeated, its RGB frames greyed and its last observations stacked, as asked."""
+    space = env.observation_space
+    if frame_skip > 1:
+        env = MaxAndSkipObservation(env, skip=frame_skip)
+    if grayscale:
+        if not (isinstance(space, spaces.Box) and space.dtype == np.uint8 and space.shape[-1:] == (3,)
+                and len(space.shape) == 3):
+            raise EnvError(f"--grayscale needs RGB image observations (H, W, 3) of uint8, but the env's are "
+                           f"{space}; drop --grayscale")
+        env = GrayscaleObservation(env, keep_dim=False)
+    if frame_stack > 1:
+        if not isinstance(env.observation_space, spaces.Box):
+            raise EnvError(f"--frame-stack needs Box observations, got {env.observation_space}; drop --frame-stack")
+        env = FrameStackObservation(env, frame_stack)
+        shape = env.observation_space.shape
+        if len(shape) == 4 and env.observation_space.dtype == np.uint8 and shape[-1] == min(shape[1:]):
+            env = StackedChannels(env)
+    return env
