@@ -3,10 +3,12 @@ against gymforge's model-free PPO from the same pixels, side by side in one run,
 
     python benchmarks/world_model.py                       # gymforge/Catch-v0, bar: catch rate >= 0.9, seeds 0 1 2
     python benchmarks/world_model.py --env CartPole-v1 --bar 195 --metric mean_return --wm-steps 20000 --ppo-steps 20000
+    python benchmarks/world_model.py --env CarRacing-v3 --metric mean_return --bar 900 --only worldmodel --minutes 60 --seeds 0
 
 The bar is checked after every world-model iteration and every --ppo-check-every PPO steps, on 100 episodes of
 the test split (seeds apart from training and from the validation episodes that pick best.pt). Wall-clock counts
-training only (evaluation excluded), one torch thread each, on a shared machine. The last line is one JSON object.
+training only (evaluation excluded), one torch thread each, on a shared machine; --minutes stops a side once its
+training time passes that budget (the last iteration finishes and is evaluated). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -34,18 +36,19 @@ def evaluate(learner: Any) -> dict[str, float]:
 
 
 def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float, check_every: int,
-           options: dict[str, Any]) -> dict[str, Any]:
-    """Train until evaluate()[metric] >= bar or the budget of real steps is spent."""
+           options: dict[str, Any], minutes: float | None = None) -> dict[str, Any]:
+    """Train until evaluate()[metric] >= bar, or the budget of real steps (or of training minutes) is spent."""
     config = api.make_config(algo, {"env": env, "seed": seed, "steps": budget, "eval_episodes": 100, **options})
     learner = api.build_learner(algo, config)
     train_time, next_check, history = 0.0, check_every, []
     result = {"algo": algo, "seed": seed, "reached": False, "steps": None, "wall_clock_s": None}
     try:
-        while learner.progress < budget:
+        while learner.progress < budget and (minutes is None or train_time < 60 * minutes):
             started = time.perf_counter()
             learner.train_step()
             train_time += time.perf_counter() - started
-            if learner.progress < next_check and learner.progress < budget:
+            out_of_time = minutes is not None and train_time >= 60 * minutes
+            if learner.progress < next_check and learner.progress < budget and not out_of_time:
                 continue
             next_check = learner.progress + check_every
             figures = evaluate(learner)
@@ -81,6 +84,7 @@ def main() -> None:
     parser.add_argument("--wm", nargs="*", default=[], help="world-model options KEY=VALUE")
     parser.add_argument("--ppo", nargs="*", default=[], help="PPO options KEY=VALUE")
     parser.add_argument("--only", choices=["worldmodel", "ppo"], default=None)
+    parser.add_argument("--minutes", type=float, default=None, help="training-time budget of each side")
     args = parser.parse_args()
     torch.set_num_threads(1)
     import yaml
@@ -93,11 +97,11 @@ def main() -> None:
         if args.only in (None, "worldmodel"):
             print(f"worldmodel seed {seed}", flush=True)
             results["worldmodel"].append(to_bar("worldmodel", args.env, seed, args.wm_steps, args.metric, args.bar,
-                                                1, options(args.wm)))
+                                                1, options(args.wm), args.minutes))
         if args.only in (None, "ppo"):
             print(f"ppo seed {seed}", flush=True)
             results["ppo"].append(to_bar("ppo", args.env, seed, args.ppo_steps, args.metric, args.bar,
-                                         args.ppo_check_every, options(args.ppo)))
+                                         args.ppo_check_every, options(args.ppo), args.minutes))
     summary: dict[str, Any] = {"env": args.env, "metric": args.metric, "bar": args.bar, "seeds": args.seeds}
     for algo, runs in results.items():
         if not runs:
