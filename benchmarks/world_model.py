@@ -8,7 +8,8 @@ against gymforge's model-free PPO from the same pixels, side by side in one run,
 The bar is checked after every world-model iteration and every --ppo-check-every PPO steps, on 100 episodes of
 the test split (seeds apart from training and from the validation episodes that pick best.pt). Wall-clock counts
 training only (evaluation excluded), one torch thread each, on a shared machine; --minutes stops a side once its
-training time passes that budget (the last iteration finishes and is evaluated). The last line is one JSON object.
+training has used that much CPU time (process time, so other jobs on the machine do not shrink the budget; the
+last iteration finishes and is evaluated). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -40,31 +41,32 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
     """Train until evaluate()[metric] >= bar, or the budget of real steps (or of training minutes) is spent."""
     config = api.make_config(algo, {"env": env, "seed": seed, "steps": budget, "eval_episodes": 100, **options})
     learner = api.build_learner(algo, config)
-    train_time, next_check, history = 0.0, check_every, []
+    train_time, cpu_time, next_check, history = 0.0, 0.0, check_every, []
     result = {"algo": algo, "seed": seed, "reached": False, "steps": None, "wall_clock_s": None}
     try:
-        while learner.progress < budget and (minutes is None or train_time < 60 * minutes):
-            started = time.perf_counter()
+        while learner.progress < budget and (minutes is None or cpu_time < 60 * minutes):
+            started, cpu_started = time.perf_counter(), time.process_time()
             learner.train_step()
             train_time += time.perf_counter() - started
-            out_of_time = minutes is not None and train_time >= 60 * minutes
+            cpu_time += time.process_time() - cpu_started
+            out_of_time = minutes is not None and cpu_time >= 60 * minutes
             if learner.progress < next_check and learner.progress < budget and not out_of_time:
                 continue
             next_check = learner.progress + check_every
             figures = evaluate(learner)
-            history.append((learner.progress, round(figures[metric], 3)))
+            history.append((learner.progress, round(figures[metric], 3), round(train_time), round(cpu_time)))
             extra = "".join(f" {key} {figures[key]:.3g}" for key in ("dream_return", "latent_error_h1",
                                                                       "frame_error_h5", "reward_error")
                             if key in figures)
-            print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s, {metric} "
+            print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), {metric} "
                   f"{figures[metric]:.3f}{extra}", flush=True)
             if figures[metric] >= bar:
                 result.update(reached=True, steps=learner.progress, wall_clock_s=round(train_time, 1),
-                              figures={k: round(v, 4) for k, v in figures.items()})
+                              cpu_s=round(cpu_time, 1), figures={k: round(v, 4) for k, v in figures.items()})
                 break
     finally:
         learner.close()
-    result["history"] = history
+    result.update(history=history, final_steps=learner.progress, train_s=round(train_time, 1), cpu_s=round(cpu_time, 1))
     return result
 
 
@@ -84,7 +86,7 @@ def main() -> None:
     parser.add_argument("--wm", nargs="*", default=[], help="world-model options KEY=VALUE")
     parser.add_argument("--ppo", nargs="*", default=[], help="PPO options KEY=VALUE")
     parser.add_argument("--only", choices=["worldmodel", "ppo"], default=None)
-    parser.add_argument("--minutes", type=float, default=None, help="training-time budget of each side")
+    parser.add_argument("--minutes", type=float, default=None, help="CPU-minutes of training per side")
     args = parser.parse_args()
     torch.set_num_threads(1)
     import yaml
@@ -109,6 +111,7 @@ def main() -> None:
         reached = [r for r in runs if r["reached"]]
         summary[algo] = {"reached": f"{len(reached)}/{len(runs)}",
                          "steps": [r["steps"] for r in runs], "wall_clock_s": [r["wall_clock_s"] for r in runs],
+                         "final_steps": [r["final_steps"] for r in runs], "cpu_s": [r["cpu_s"] for r in runs],
                          "median_steps": median([r["steps"] for r in reached]),
                          "median_wall_clock_s": median([r["wall_clock_s"] for r in reached]),
                          "history": {r["seed"]: r["history"] for r in runs}}
