@@ -42,15 +42,15 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
     config = api.make_config(algo, {"env": env, "seed": seed, "steps": budget, "eval_episodes": 100, **options})
     learner = api.build_learner(algo, config)
     train_time, cpu_time, next_check, history = 0.0, 0.0, check_every, []
+    cpu_budget = float("inf") if minutes is None else 60 * minutes
     result = {"algo": algo, "seed": seed, "reached": False, "steps": None, "wall_clock_s": None}
     try:
-        while learner.progress < budget and (minutes is None or cpu_time < 60 * minutes):
+        while learner.progress < budget and cpu_time < cpu_budget:
             started, cpu_started = time.perf_counter(), time.process_time()
             learner.train_step()
             train_time += time.perf_counter() - started
             cpu_time += time.process_time() - cpu_started
-            out_of_time = minutes is not None and cpu_time >= 60 * minutes
-            if learner.progress < next_check and learner.progress < budget and not out_of_time:
+            if learner.progress < next_check and learner.progress < budget and cpu_time < cpu_budget:
                 continue
             next_check = learner.progress + check_every
             figures = evaluate(learner)
@@ -58,15 +58,16 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
             extra = "".join(f" {key} {figures[key]:.3g}" for key in ("dream_return", "latent_error_h1",
                                                                       "frame_error_h5", "reward_error")
                             if key in figures)
-            print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), {metric} "
-                  f"{figures[metric]:.3f}{extra}", flush=True)
+            print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
+                  f"{metric} {figures[metric]:.3f}{extra}", flush=True)
             if figures[metric] >= bar:
                 result.update(reached=True, steps=learner.progress, wall_clock_s=round(train_time, 1),
                               cpu_s=round(cpu_time, 1), figures={k: round(v, 4) for k, v in figures.items()})
                 break
     finally:
         learner.close()
-    result.update(history=history, final_steps=learner.progress, train_s=round(train_time, 1), cpu_s=round(cpu_time, 1))
+    result.update(history=history, final_steps=learner.progress, train_s=round(train_time, 1),
+                  cpu_s=round(cpu_time, 1))
     return result
 
 

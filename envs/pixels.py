@@ -15,6 +15,7 @@ from gymnasium import spaces
 from gymnasium.wrappers import FrameStackObservation, GrayscaleObservation, MaxAndSkipObservation
 
 from envs.errors import EnvError
+from envs.observations import is_image_space
 
 
 class StackedChannels(gym.ObservationWrapper):
@@ -32,12 +33,11 @@ class StackedChannels(gym.ObservationWrapper):
 
 def pixel_wrappers(env: gym.Env, frame_skip: int = 1, grayscale: bool = False, frame_stack: int = 1) -> gym.Env:
     """`env` with its actions repeated, its RGB frames greyed and its last observations stacked, as asked."""
-    space = env.observation_space
+    space = env.observation_space  # the action repeat keeps it
     if frame_skip > 1:
         env = MaxAndSkipObservation(env, skip=frame_skip)
     if grayscale:
-        if not (isinstance(space, spaces.Box) and space.dtype == np.uint8 and space.shape[-1:] == (3,)
-                and len(space.shape) == 3):
+        if not (is_image_space(space) and space.shape[-1] == 3):
             raise EnvError(f"--grayscale needs RGB image observations (H, W, 3) of uint8, but the env's are "
                            f"{space}; drop --grayscale")
         env = GrayscaleObservation(env, keep_dim=False)
