@@ -90,6 +90,8 @@ class PPOConfig(AgentConfig):
     """Observations the transformer memory sees (the current one and the K-1 before it)."""
     log_std_init: float = 0.0
     """Initial log standard deviation of Gaussian policies."""
+    render_frames: int = 0
+    """Learn from the env's render() frames resized to N x N (CartPole from pixels); 0 keeps its observations."""
     frame_skip: int = 1
     """Repeat each action this many env steps, rewards summed (non-Atari envs; Atari skips 4 in its own stack)."""
     grayscale: bool = False
@@ -102,6 +104,8 @@ class PPOConfig(AgentConfig):
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "memory_size", "memory_length", "frame_skip",
                      "frame_stack"):
             require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
+        require(self.render_frames == 0 or self.render_frames >= 8,
+                f"--render-frames takes a frame size of at least 8 pixels (or 0), got {self.render_frames}")
         require(0 <= self.gamma <= 1 and 0 <= self.gae_lambda <= 1, "--gamma and --gae-lambda must be in [0, 1]")
         require(self.learning_rate > 0 and self.clip_range > 0, "--learning-rate and --clip-range must be positive")
         require(self.max_grad_norm >= 0, f"--max-grad-norm must be >= 0 (0 disables), got {self.max_grad_norm}")
@@ -174,22 +178,29 @@ class PPO(Estimator):
     @property
     def make_kwargs(self) -> dict[str, Any]:
         """Options for gym.make: Atari games skip frames in the wrapper stack, not in ALE."""
-        return {"frameskip": 1, **self.config.env_kwargs} if self.atari else self.config.env_kwargs
+        if self.atari:
+            return {"frameskip": 1, **self.config.env_kwargs}
+        if self.config.render_frames:
+            return {**self.config.env_kwargs, "render_mode": "rgb_array"}
+        return self.config.env_kwargs
 
     def wrappers(self, training: bool) -> list[Any]:
-        from envs import atari_wrappers, pixel_wrappers
+        from envs import RenderedFrames, atari_wrappers, pixel_wrappers
 
         config = self.config
         prepare = partial(PrepareObservation, keys=config.observation_keys)
         if self.atari:
-            require(config.frame_skip == 1 and not config.grayscale and config.frame_stack == 1,
+            require(config.frame_skip == 1 and not config.grayscale and config.frame_stack == 1
+                    and not config.render_frames,
                     "Atari games skip, grey and stack frames in their own wrapper stack; drop --frame-skip, "
-                    "--grayscale and --frame-stack")
+                    "--grayscale, --frame-stack and --render-frames")
             return [partial(atari_wrappers, training=training), prepare]
         stack = [prepare]
         if config.frame_skip > 1 or config.grayscale or config.frame_stack > 1:
             stack.insert(0, partial(pixel_wrappers, frame_skip=config.frame_skip, grayscale=config.grayscale,
                                     frame_stack=config.frame_stack))
+        if config.render_frames:
+            stack.insert(0, partial(RenderedFrames, size=config.render_frames))
         if config.memory == "transformer":
             stack.append(partial(memory_window, length=config.memory_length))
         return stack
@@ -211,9 +222,12 @@ class PPO(Estimator):
         happens in act()."""
         from envs import make_env
 
-        env = make_env(self.config.env, render_mode=render_mode, **self.make_kwargs)
+        kwargs = {"render_mode": render_mode, **self.make_kwargs}  # rendered frames need rgb_array
+        env = make_env(self.config.env, **kwargs)
         for wrapper in self.wrappers(training=False):
             env = wrapper(env)
+        if render_mode == "human" and kwargs["render_mode"] != "human":
+            env = gym.wrappers.HumanRendering(env)
         return env
 
     def obs_statistics(self) -> tuple[np.ndarray, np.ndarray] | None:

@@ -19,7 +19,7 @@ from envs.normalize import (
     load_normalization_state,
     normalization_state,
 )
-from envs.pixels import StackedChannels, pixel_wrappers
+from envs.pixels import RenderedFrames, StackedChannels, pixel_wrappers
 from envs.registration import ENV_IDS, register_envs
 from envs.tmaze import TMazeEnv
 from envs.video import gif_bytes, record_episode, save_video
@@ -37,6 +37,7 @@ __all__ = [
     "GridWorldEnv",
     "NormalizeObservation",
     "NormalizeReward",
+    "RenderedFrames",
     "RunningMeanStd",
     "StackedChannels",
     "TMazeEnv",

@@ -1,5 +1,6 @@
-"""Cheaper pixels for non-Atari image envs (CarRacing-v3 and the like): repeat each action, grey the frames,
-stack the last few. Atari games get their own stack (envs/atari.py); this one is for every other image env.
+"""Pixels for non-Atari envs: learn from any env's rendered frames (`RenderedFrames`), and make image
+observations cheaper (CarRacing-v3 and the like): repeat each action, grey the frames, stack the last few.
+Atari games get their own stack (envs/atari.py); this one is for every other image env.
 
 Each step is Gymnasium's own wrapper: `MaxAndSkipObservation` (the action repeated `frame_skip` times, rewards
 summed, an episode's end honoured at once), `GrayscaleObservation` and `FrameStackObservation`. A stack of colour
@@ -15,7 +16,31 @@ from gymnasium import spaces
 from gymnasium.wrappers import FrameStackObservation, GrayscaleObservation, MaxAndSkipObservation
 
 from envs.errors import EnvError
+from envs.frames import _as_hwc, _resize
 from envs.observations import is_image_space
+
+
+class RenderedFrames(gym.ObservationWrapper):
+    """Observations become the env's own `render()` frames, (size, size, C) uint8 (CartPole from pixels).
+
+    The env must be made with render_mode="rgb_array"; the state observation is dropped, so a policy that
+    needs velocities must stack frames or remember them.
+    """
+
+    def __init__(self, env: gym.Env, size: int) -> None:
+        super().__init__(env)
+        if "rgb_array" not in env.metadata.get("render_modes", []):
+            raise EnvError(f"{env.spec.id if env.spec else env} cannot render rgb_array frames; drop --render-frames")
+        if env.render_mode != "rgb_array":
+            raise EnvError(f"rendered frames need an env made with render_mode='rgb_array', got {env.render_mode!r}")
+        if size < 8:
+            raise EnvError(f"--render-frames takes a frame size of at least 8 pixels, got {size}")
+        self.size = size
+        env.reset(seed=0)
+        self.observation_space = spaces.Box(0, 255, self.observation(None).shape, np.uint8)
+
+    def observation(self, observation: object) -> np.ndarray:
+        return _resize(_as_hwc(self.env.render()), self.size)
 
 
 class StackedChannels(gym.ObservationWrapper):

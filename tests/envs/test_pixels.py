@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from envs import EnvError, pixel_wrappers
+from envs import EnvError, RenderedFrames, make_env, pixel_wrappers
 from envs.observations import PrepareObservation, is_image_space
 from gymforge.cli import main
 from tests.agents.conformance_envs import env_id
@@ -80,3 +80,45 @@ def test_ppo_trains_evaluates_and_watches_with_skipped_greyed_stacked_frames(tmp
                  "--logdir", str(tmp_path)]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "--grayscale" in error
+
+
+def test_rendered_frames_are_the_envs_render_resized():
+    env = make_env("CartPole-v1", render_mode="rgb_array")
+    frames = RenderedFrames(env, size=32)
+    observation, _ = frames.reset(seed=3)
+    assert observation.shape == (32, 32, 3) and observation.dtype == np.uint8
+    assert frames.observation_space.contains(observation)
+    full = env.render()  # the frame the env shows now, shrunk by area averaging to 32x32
+    assert full.shape == (400, 600, 3)
+    from envs.frames import _resize
+
+    np.testing.assert_array_equal(observation, _resize(full, 32))
+    for _ in range(5):
+        moved, *_ = frames.step(0)
+    assert not np.array_equal(moved, observation)  # the cart and pole move in the picture
+
+
+def test_rendered_frames_refuse_an_env_that_does_not_render_rgb_arrays():
+    with pytest.raises(EnvError, match="render_mode='rgb_array'"):
+        RenderedFrames(make_env("CartPole-v1"), size=32)
+
+    class Silent(CountingFrames):
+        metadata = {"render_modes": []}
+
+    with pytest.raises(EnvError, match="cannot render rgb_array frames"):
+        RenderedFrames(Silent(), size=32)
+
+
+def test_ppo_trains_and_watches_cartpole_from_its_rendered_frames(tmp_path, capsys):
+    run = tmp_path / "rendered"
+    assert main(["train", "ppo", "--env", "CartPole-v1", "--render-frames", "24", "--grayscale", "--frame-stack",
+                 "2", "--n-envs", "2", "--n-steps", "16", "--batch-size", "16", "--n-epochs", "1", "--steps", "64",
+                 "--eval-every", "32", "--eval-episodes", "2", "--preset", "none", "--logdir", str(tmp_path),
+                 "--name", "rendered"]) == 0
+    assert main(["watch", str(run), "--episodes", "1", "--record", str(tmp_path / "rendered.gif")]) == 0
+    assert (tmp_path / "rendered.gif").stat().st_size > 0
+    capsys.readouterr()
+    assert main(["train", "ppo", "--env", "CartPole-v1", "--render-frames", "4", "--steps", "64", "--preset",
+                 "none", "--logdir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "--render-frames" in error
