@@ -127,7 +127,8 @@ class DynamicsModel(nn.Module):
 class DreamVectorEnv(VectorEnv):
     """M as a batched vector env: observations are [z, h] float32 vectors, actions the real env's.
 
-    Episodes start from latents of real first frames (drawn from `initial_latents`) with a zero state,
+    Episodes start from real latents (drawn from `initial_latents`) with M's state there (`initial_states`, as
+    M's state with the batch axis over the starts) or, without them, a zero state (first frames);
     end when M says so (`terminated`: drawn with M's probability, or above 0.5 at temperature 0) or after
     `max_episode_steps`
     (`truncated`, never merged with terminated). Autoreset is Gymnasium's NEXT_STEP mode, as the
@@ -137,11 +138,12 @@ class DreamVectorEnv(VectorEnv):
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
 
     def __init__(self, model: DynamicsModel, initial_latents: torch.Tensor, num_envs: int,
-                 max_episode_steps: int, temperature: float = 1.0) -> None:
+                 max_episode_steps: int, temperature: float = 1.0, initial_states: Any = None) -> None:
         if len(initial_latents) == 0:
             raise ValueError("the dream needs at least one initial latent")
         self.model, self.temperature = model, temperature
         self.initial_latents = initial_latents.detach().float()
+        self.initial_states = initial_states
         self.device = self.initial_latents.device
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
         size = model.latent_dim + model.hidden_size
@@ -165,8 +167,16 @@ class DreamVectorEnv(VectorEnv):
             return
         index = torch.randint(len(self.initial_latents), (count,), generator=self.generator, device=self.device)
         self.latent[which] = self.initial_latents[index]
-        keep = (~which).float().view(1, -1, 1)
-        self.state = (tuple(s * keep for s in self.state) if isinstance(self.state, tuple) else self.state * keep)
+        states, tupled = (self.state, True) if isinstance(self.state, tuple) else ((self.state,), False)
+        if self.initial_states is None:  # an empty memory, as at a real first frame
+            keep = (~which).float().view(1, -1, 1)
+            states = tuple(state * keep for state in states)
+        else:  # M's state after the real steps that led to each start
+            starts = self.initial_states if tupled else (self.initial_states,)
+            states = tuple(state.clone() for state in states)
+            for state, start in zip(states, starts):
+                state[:, which] = start[:, index]
+        self.state = states if tupled else states[0]
         self.elapsed[which] = 0
 
     def _observation(self) -> np.ndarray:

@@ -32,6 +32,7 @@ from gymforge.seeding import stream_seed
 from networks import make_optimizer
 
 HORIZONS = (1, 5, 15)
+MAX_DREAM_STARTS = 16_384  # real steps the dream may start from, drawn afresh each iteration (memory: H floats each)
 # Controller (PPO) defaults in the dream; --controller-options KEY=VALUE overrides any PPO option.
 CONTROLLER_DEFAULTS: dict[str, Any] = {"n_envs": 32, "n_steps": 32, "batch_size": 256, "n_epochs": 4,
                                        "learning_rate": 3e-4, "learning_rate_schedule": "constant",
@@ -88,6 +89,10 @@ class WorldModelConfig(AgentConfig):
     dream_horizon: int = 0
     """Dream episodes are truncated after this many steps; 0 uses the longest real episode collected so far
     (M cannot be trusted past what it has seen, and a controller would farm its mistakes there)."""
+    dream_starts: Literal["first", "every"] = "every"
+    """Where dream episodes begin: "first" real frames with an empty memory, or "every" real step with M's state
+    warmed up on the real steps before it (as Dreamer and MBPO start imagination from real states: shorter
+    open-loop stretches, and the controller practises the late states it meets in the real env)."""
     temperature: float = 1.0
     """The dream's randomness (the paper's tau): 0 is deterministic, above 1 harder than the model believes."""
     fresh_controller: bool = True
@@ -396,9 +401,38 @@ class WorldModel(Estimator):
     def initial_latents(self) -> torch.Tensor:
         return self.encode(np.stack([frames[0] for frames in self.episodes.frames]))
 
+    @torch.no_grad()
+    def dream_starts(self) -> tuple[torch.Tensor, Any]:
+        """(latents (N, D), M's states there or None): where the controller's dream episodes begin."""
+        if self.config.dream_starts == "first":
+            return self.initial_latents(), None
+        flat = self.flatten()
+        lengths, step_start, frame_start = flat["lengths"], flat["step_start"], flat["frame_start"]
+        total = int(lengths.sum())
+        rng = np.random.default_rng(stream_seed(self.config.seed, "dream-starts", self.iteration))  # resumes alike
+        chosen = torch.from_numpy(rng.choice(total, size=min(total, MAX_DREAM_STARTS), replace=False))
+        episode = torch.searchsorted(step_start, chosen, right=True) - 1  # (N,) the episode of each start
+        t = chosen - step_start[episode]  # (N,) its step inside the episode
+        episodes = torch.unique(episode)  # M runs over these, all at once, step by step
+        slot = torch.searchsorted(episodes, episode)  # (N,) each start's column in that batch
+        state, latents, states = self.model.initial_state(len(episodes), self.device), [], []
+        for step in range(int(t.max()) + 1):
+            here = t == step
+            latents.append(flat["latents"][frame_start[episode[here]] + step])
+            states.append(tuple(s[:, slot[here]] for s in state) if isinstance(state, tuple)  # entering `step`
+                          else state[:, slot[here]])
+            offset = torch.minimum(torch.tensor(step), lengths[episodes] - 1)  # a finished episode idles
+            _, state = self.model(flat["latents"][frame_start[episodes] + offset],
+                                  flat["actions"][step_start[episodes] + offset], state)
+        if isinstance(state, tuple):
+            joined = tuple(torch.cat([s[i] for s in states], dim=1) for i in range(len(state)))
+        else:
+            joined = torch.cat(states, dim=1)
+        return torch.cat(latents), joined
+
     def train_controller(self, dream_steps: int) -> dict[str, float]:
         """PPO, unchanged, on the dream; fresh dream episodes each iteration (M changed under them)."""
-        self.dream.initial_latents = self.initial_latents()
+        self.dream.initial_latents, self.dream.initial_states = self.dream_starts()
         self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         if self.config.fresh_controller:
             self.controller.close()
@@ -560,7 +594,7 @@ class WorldModel(Estimator):
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.episodes.load_state_dict(state["episodes"])
         self.iteration, self.vae_steps = int(state["iteration"]), int(state["vae_steps"])
-        self.dream.initial_latents = self.initial_latents()
+        self.dream.initial_latents, self.dream.initial_states = self.dream_starts()
         self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         self.controller.load_state_dict(state["controller"])
 

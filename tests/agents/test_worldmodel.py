@@ -163,6 +163,35 @@ def test_a_resumed_run_continues_exactly(tmp_path):
     assert figures[0] == figures[1]
 
 
+def test_dream_episodes_start_at_every_real_step_with_ms_state_after_the_steps_before_it():
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "steps": 60}))
+    learner.train_step()
+    with torch.no_grad():
+        check_dream_starts(learner)
+    learner.close()
+
+
+def check_dream_starts(learner):
+    latents, (h, c) = learner.dream_starts()
+    expected = []  # M stepped by hand over each real episode: (z_t, h, c entering step t) for every step t
+    for frames, actions in zip(learner.episodes.frames, learner.episodes.actions):
+        z, state = learner.encode(frames), learner.model.initial_state(1)
+        for t in range(len(actions)):
+            expected.append(torch.cat([z[t], state[0][-1, 0], state[1][-1, 0]]))
+            _, state = learner.model(z[t:t + 1], torch.as_tensor(actions[t:t + 1]), state)
+    expected = torch.stack(expected)
+    got = torch.cat([latents, h[-1], c[-1]], dim=1)
+    assert len(got) == len(expected) == 60  # fewer real steps than the cap: every one is a start
+    # The same multiset: each real step (with its warmed-up state) is a start as often as it occurs (two episodes
+    # may begin alike). 1e-3: batched and one-at-a-time convolutions round differently.
+    matches = (torch.cdist(got, expected) < 1e-3).sum(0)
+    assert torch.equal(matches, (torch.cdist(expected, expected) < 1e-3).sum(0))
+    dream = learner.dream
+    dream.initial_latents, dream.initial_states = latents, (h, c)
+    observation, _ = dream.reset(seed=0)
+    assert torch.cdist(torch.as_tensor(observation), torch.cat([latents, h[-1]], 1)).min(1).values.max() < 1e-3
+
+
 def test_evaluate_reports_fidelity_and_the_cli_dreams_watches_and_evaluates(tmp_path, capsys):
     run = api.train("worldmodel", name="tiny", logdir=tmp_path, progress_bar=False, preset="none",
                     **{**TINY, "steps": 60})
