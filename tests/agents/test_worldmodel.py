@@ -229,15 +229,16 @@ def test_an_env_without_frames_is_refused_in_one_line():
 
 # ---- learning (slow) -----------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.skip(reason="issue 15 is open: the dream-trained controller reached 0.65-0.81 at 5,000 real "
-                  "steps on seeds 0-2 (benchmarks/world_model.py), not yet the 0.9 this check asks for")
+@pytest.mark.skip(reason="issue 15 is open: with the preset's 3,000 real steps the dream-trained controller "
+                  "reached 0.9 on seed 0 (at 2,100) but not on seeds 1 and 2 (best 0.80 and 0.88; "
+                  "benchmarks/world_model.py)")
 def test_a_controller_trained_only_in_the_dream_catches(tmp_path):
-    """The preset's budget of real steps (5,000) is half what PPO from pixels needed (10,240 on seed 0); best.pt
-    is chosen on validation episodes and judged on 100 test episodes."""
+    """The preset's budget of real steps (3,000) is under a third of what PPO from pixels needed (9,216-11,264);
+    best.pt is chosen on validation episodes and judged on 100 test episodes."""
     run = api.train("worldmodel", env="gymforge/Catch-v0", seed=shifted_seed(0), logdir=tmp_path,
                     progress_bar=False)
     learner = api.load_learner(run.path, eval_episodes=100)
     figures = learner.evaluate("test")
     learner.close()
-    assert run.read_summary()["progress"] <= 5_000
+    assert run.read_summary()["progress"] <= 3_000
     assert figures["success_rate"] >= 0.9, figures
