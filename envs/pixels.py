@@ -36,8 +36,7 @@ class RenderedFrames(gym.ObservationWrapper):
         if size < 8:
             raise EnvError(f"--render-frames takes a frame size of at least 8 pixels, got {size}")
         self.size = size
-        env.reset(seed=0)
-        self.observation_space = spaces.Box(0, 255, self.observation(None).shape, np.uint8)
+        self.observation_space = spaces.Box(0, 255, (size, size, 3), np.uint8)  # rgb_array frames are (H, W, 3)
 
     def observation(self, observation: object) -> np.ndarray:
         return _resize(_as_hwc(self.env.render()), self.size)

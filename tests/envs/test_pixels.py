@@ -98,6 +98,14 @@ def test_rendered_frames_are_the_envs_render_resized():
     assert not np.array_equal(moved, observation)  # the cart and pole move in the picture
 
 
+def test_rendered_frames_leave_the_envs_seeded_episode_stream_alone():
+    plain, wrapped = (make_env("CartPole-v1", seed=5, render_mode="rgb_array") for _ in range(2))
+    frames = RenderedFrames(wrapped, size=16)
+    plain.reset()
+    frames.reset()  # the next episode of seed 5's stream, not a reseeded one
+    np.testing.assert_array_equal(plain.unwrapped.state, frames.unwrapped.state)
+
+
 def test_rendered_frames_refuse_an_env_that_does_not_render_rgb_arrays():
     with pytest.raises(EnvError, match="render_mode='rgb_array'"):
         RenderedFrames(make_env("CartPole-v1"), size=32)
