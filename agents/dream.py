@@ -124,6 +124,69 @@ class DynamicsModel(nn.Module):
                             * mask).sum() / count}
 
 
+class PessimisticEnsemble(nn.Module):
+    """K independently initialised Ms, stepped together; the dream sees their pessimistic consensus.
+
+    A controller trained in one model's dream farms that model's errors (a pole that falls later than the real
+    one, a catch M wrongly promises). Where the members disagree the error is likely, so, as in ME-TRPO and MOPO,
+    the dream takes the members' union for the next latent (one mixture of all K x mixtures components,
+    equally weighted per member), the lowest reward and the highest end probability. The interface is
+    DynamicsModel's: the recurrent state stacks the members' layers on axis 0 (batch stays axis 1), and the
+    controller sees the last member's hidden state.
+    """
+
+    def __init__(self, members: int, latent_dim: int, action_space: gym.Space, hidden_size: int = 128,
+                 kind: str = "lstm", mixtures: int = 5) -> None:
+        super().__init__()
+        if members < 2:
+            raise ValueError(f"an ensemble needs at least 2 members, got {members}")
+        self.members = nn.ModuleList(DynamicsModel(latent_dim, action_space, hidden_size, kind, mixtures)
+                                     for _ in range(members))
+        self.latent_dim, self.action_space, self.hidden_size = latent_dim, action_space, hidden_size
+        self.layers = self.members[0].core.num_layers * self.members[0].core.directions
+
+    def initial_state(self, batch_size: int, device: torch.device | None = None) -> Any:
+        return self.join([member.initial_state(batch_size, device) for member in self.members])
+
+    hidden = staticmethod(DynamicsModel.hidden)
+
+    @staticmethod
+    def join(states: list[Any]) -> Any:
+        if isinstance(states[0], tuple):
+            return tuple(torch.cat(parts, dim=0) for parts in zip(*states))
+        return torch.cat(states, dim=0)
+
+    def split(self, state: Any) -> list[Any]:
+        if state is None:
+            return [None] * len(self.members)
+        if isinstance(state, tuple):
+            return list(zip(*(part.split(self.layers, dim=0) for part in state)))
+        return list(state.split(self.layers, dim=0))
+
+    def each(self, latents: torch.Tensor, actions: torch.Tensor, state: Any = None,
+             episode_starts: torch.Tensor | None = None) -> tuple[list[Prediction], Any]:
+        """Every member's own prediction (training fits each one alone)."""
+        outputs = [member(latents, actions, part, episode_starts)
+                   for member, part in zip(self.members, self.split(state))]
+        return [prediction for prediction, _ in outputs], self.join([new for _, new in outputs])
+
+    def forward(self, latents: torch.Tensor, actions: torch.Tensor, state: Any = None,
+                episode_starts: torch.Tensor | None = None) -> tuple[Prediction, Any]:
+        predictions, state = self.each(latents, actions, state, episode_starts)
+        count = len(predictions)
+        return Prediction(
+            torch.cat([F.log_softmax(p.logit_weights, dim=-1) - np.log(count) for p in predictions], dim=-1),
+            torch.cat([p.means for p in predictions], dim=-1), torch.cat([p.log_stds for p in predictions], dim=-1),
+            torch.stack([p.reward for p in predictions]).amin(0),
+            torch.stack([p.end_logit for p in predictions]).amax(0)), state
+
+    def losses(self, latents: torch.Tensor, actions: torch.Tensor, next_latents: torch.Tensor,
+               rewards: torch.Tensor, terminated: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The members' mean losses: each member is fitted alone (its gradient does not flow through the others)."""
+        losses = [member.losses(latents, actions, next_latents, rewards, terminated, mask) for member in self.members]
+        return {key: torch.stack([loss[key] for loss in losses]).mean() for key in losses[0]}
+
+
 class DreamVectorEnv(VectorEnv):
     """M as a batched vector env: observations are [z, h] float32 vectors, actions the real env's.
 

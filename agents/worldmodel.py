@@ -20,7 +20,7 @@ import torch
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
 from agents.config import AgentConfig
-from agents.dream import DreamVectorEnv, DynamicsModel
+from agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
 from agents.episodes import episode_seeds
 from agents.ppo import PPO, PPOConfig
 from generative.metrics import bernoulli_log_likelihood, gaussian_kl
@@ -76,6 +76,10 @@ class WorldModelConfig(AgentConfig):
     """Gaussian components per latent dimension in M's head (1 is a plain Gaussian)."""
     model_updates: int = 1_000
     """M's minibatch updates per iteration."""
+    ensemble: int = 1
+    """Independently initialised Ms; above 1 the dream takes their pessimistic consensus (the union of their next
+    latents, the lowest reward, the highest end probability), so the controller cannot farm one model's errors.
+    Costs that many times M's training and dream steps."""
     reward_weight: float = 10.0
     """Weight of M's reward error against its latent NLL (a rare reward is otherwise learned last)."""
     sequence_length: int = 32
@@ -104,7 +108,7 @@ class WorldModelConfig(AgentConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("initial_steps", "collect_steps", "latent_dim", "vae_hidden", "model_hidden", "mixtures",
-                     "sequence_length", "batch_size"):
+                     "ensemble", "sequence_length", "batch_size"):
             require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
         for name in ("vae_updates", "vae_warmup", "model_updates", "dream_steps", "frame_size", "dream_horizon"):
             require(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be >= 0")
@@ -133,20 +137,22 @@ def is_pixel_space(space: gym.Space) -> bool:
 
 
 class FrameObservation(gym.ObservationWrapper):
-    """Observations become channel-first uint8 frames: the pixel observation, or render() for other envs,
-    resized to size x size (0 keeps the size), optionally grey."""
+    """Image observations (H, W[, C]) or (C, H, W) uint8 become channel-first frames (C, size, size), optionally
+    grey; size 0 keeps theirs. Envs without pixel observations come here as envs.RenderedFrames."""
 
-    def __init__(self, env: gym.Env, source: str, size: int, grayscale: bool) -> None:
+    def __init__(self, env: gym.Env, size: int, grayscale: bool) -> None:
+        from envs.frames import _as_hwc
+
         super().__init__(env)
-        self.source, self.size, self.grayscale = source, size, grayscale
-        self.env.reset(seed=0)
-        shape = self.observation(None if source == "render" else env.observation_space.sample()).shape
-        self.observation_space = gym.spaces.Box(0, 255, shape, np.uint8)
+        self.size, self.grayscale = size, grayscale
+        height, width, channels = _as_hwc(np.zeros(env.observation_space.shape, np.uint8)).shape
+        channels = 1 if grayscale else channels
+        self.observation_space = gym.spaces.Box(0, 255, (channels, size or height, size or width), np.uint8)
 
     def observation(self, observation: Any) -> np.ndarray:
         from envs.frames import _as_hwc, _resize
 
-        image = _as_hwc(self.env.render() if self.source == "render" else observation)
+        image = _as_hwc(observation)
         if self.size:
             image = _resize(image, self.size)
         if self.grayscale and image.shape[-1] > 1:
@@ -217,6 +223,9 @@ class WorldModel(Estimator):
         self.config = config
         self.device = device or torch.device("cpu")
         self.source = frame_source(config.env)
+        require(self.source == "observation" or config.frame_size > 0,
+                f"{config.env} has no pixel observations, so its render() frames are resized: set --frame-size "
+                "(e.g. 64); 0 keeps only pixel observations at their own size")
         self.env = self.make_env()
         self.eval_env = self.make_env()
         self.action_space = self.env.action_space
@@ -225,8 +234,9 @@ class WorldModel(Estimator):
                                hidden_dim=config.vae_hidden, beta=config.vae_beta)
         self.vae = VAEModel(self.image_shape, vae_config, num_classes=0).to(self.device)
         self.vae_optimizer = make_optimizer("adam", self.vae, lr=config.learning_rate)
-        self.model = DynamicsModel(config.latent_dim, self.action_space, config.model_hidden, config.model_kind,
-                                   config.mixtures).to(self.device)
+        shape = (config.latent_dim, self.action_space, config.model_hidden, config.model_kind, config.mixtures)
+        self.model = (DynamicsModel(*shape) if config.ensemble == 1
+                      else PessimisticEnsemble(config.ensemble, *shape)).to(self.device)
         self.model_optimizer = make_optimizer("adam", self.model, lr=config.learning_rate)
         self.dream = DreamVectorEnv(self.model, torch.zeros(1, config.latent_dim, device=self.device),
                                     config.controller_config().n_envs, config.dream_horizon or 1,
@@ -247,12 +257,14 @@ class WorldModel(Estimator):
     # ---- environments and acting --------------------------------------------------------------------
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """The real env with frame observations (watch and --record use it too)."""
-        from envs import make_env
+        from envs import RenderedFrames, make_env
 
         config = self.config
-        inner_mode = "rgb_array" if self.source == "render" else render_mode
-        env = FrameObservation(make_env(config.env, render_mode=inner_mode), self.source, config.frame_size,
-                               config.grayscale)
+        if self.source == "render":
+            env = RenderedFrames(make_env(config.env, render_mode="rgb_array"), config.frame_size)
+        else:
+            env = make_env(config.env, render_mode=render_mode)
+        env = FrameObservation(env, config.frame_size, config.grayscale)
         if self.source == "render" and render_mode == "human":
             env = gym.wrappers.HumanRendering(env)
         return env
@@ -319,12 +331,14 @@ class WorldModel(Estimator):
         self.iteration += 1
         metrics = {"collect/return": float(np.mean([sum(e["rewards"]) for e in collected])),
                    "collect/episodes": float(len(self.episodes.frames))}
-        for stage, train in (("vae", self.train_vae), ("model", self.train_model),
-                             ("controller", self.train_controller)):
-            started = time.perf_counter()
-            metrics.update(train({"vae": config.vae_updates, "model": config.model_updates,
-                                  "controller": config.dream_steps}[stage]))
-            metrics[f"time/{stage}_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        metrics.update(self.train_vae(config.vae_updates))
+        metrics["time/vae_s"], started = time.perf_counter() - started, time.perf_counter()
+        flat = self.flatten()  # the episodes encoded once by the new V, for M and the dream's starts
+        metrics.update(self.train_model(config.model_updates, flat))
+        metrics["time/model_s"], started = time.perf_counter() - started, time.perf_counter()
+        metrics.update(self.train_controller(config.dream_steps, flat))
+        metrics["time/controller_s"] = time.perf_counter() - started
         return metrics
 
     def train_vae(self, updates: int) -> dict[str, float]:
@@ -377,8 +391,8 @@ class WorldModel(Estimator):
                 "rewards": torch.as_tensor(np.concatenate(episodes.rewards), device=self.device),
                 "terminated": torch.tensor(episodes.terminated)}
 
-    def train_model(self, updates: int) -> dict[str, float]:
-        flat = self.flatten()
+    def train_model(self, updates: int, flat: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
+        flat = flat or self.flatten()
         sums: dict[str, float] = {}
         for _ in range(updates):
             losses = self.model.losses(*self.sequences(flat))
@@ -402,11 +416,12 @@ class WorldModel(Estimator):
         return self.encode(np.stack([frames[0] for frames in self.episodes.frames]))
 
     @torch.no_grad()
-    def dream_starts(self) -> tuple[torch.Tensor, Any]:
-        """(latents (N, D), M's states there or None): where the controller's dream episodes begin."""
+    def dream_starts(self, flat: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, Any]:
+        """(latents (N, D), M's states there or None): where the controller's dream episodes begin; `flat` is
+        flatten()'s encoding when the caller has it."""
         if self.config.dream_starts == "first":
             return self.initial_latents(), None
-        flat = self.flatten()
+        flat = flat or self.flatten()
         lengths, step_start, frame_start = flat["lengths"], flat["step_start"], flat["frame_start"]
         total = int(lengths.sum())
         rng = np.random.default_rng(stream_seed(self.config.seed, "dream-starts", self.iteration))  # resumes alike
@@ -430,9 +445,9 @@ class WorldModel(Estimator):
             joined = torch.cat(states, dim=1)
         return torch.cat(latents), joined
 
-    def train_controller(self, dream_steps: int) -> dict[str, float]:
+    def train_controller(self, dream_steps: int, flat: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
         """PPO, unchanged, on the dream; fresh dream episodes each iteration (M changed under them)."""
-        self.dream.initial_latents, self.dream.initial_states = self.dream_starts()
+        self.dream.initial_latents, self.dream.initial_states = self.dream_starts(flat)
         self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         if self.config.fresh_controller:
             self.controller.close()

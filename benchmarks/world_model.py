@@ -9,7 +9,9 @@ The bar is checked after every world-model iteration and every --ppo-check-every
 the test split (seeds apart from training and from the validation episodes that pick best.pt). Wall-clock counts
 training only (evaluation excluded), one torch thread each, on a shared machine; --minutes stops a side once its
 training has used that much CPU time (process time, so other jobs on the machine do not shrink the budget; the
-last iteration finishes and is evaluated). The last line is one JSON object.
+last iteration finishes and is evaluated). --hold trains on to the end of the budget after the bar is reached and
+reports whether the last evaluation still holds it (touching a bar once is not solving). The last line is one
+JSON object.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ def evaluate(learner: Any) -> dict[str, float]:
 
 
 def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float, check_every: int,
-           options: dict[str, Any], minutes: float | None = None) -> dict[str, Any]:
-    """Train until evaluate()[metric] >= bar, or the budget of real steps (or of training minutes) is spent."""
+           options: dict[str, Any], minutes: float | None = None, hold: bool = False) -> dict[str, Any]:
+    """Train until evaluate()[metric] >= bar (with `hold`, on to the end), or the budget of real steps (or of
+    training minutes) is spent."""
     config = api.make_config(algo, {"env": env, "seed": seed, "steps": budget, "eval_episodes": 100, **options})
     learner = api.build_learner(algo, config)
     train_time, cpu_time, next_check, history = 0.0, 0.0, check_every, []
@@ -60,14 +63,16 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
                             if key in figures)
             print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
                   f"{metric} {figures[metric]:.3f}{extra}", flush=True)
-            if figures[metric] >= bar:
+            if figures[metric] >= bar and not result["reached"]:
                 result.update(reached=True, steps=learner.progress, wall_clock_s=round(train_time, 1),
-                              cpu_s=round(cpu_time, 1), figures={k: round(v, 4) for k, v in figures.items()})
-                break
+                              figures={k: round(v, 4) for k, v in figures.items()})
+                if not hold:
+                    break
     finally:
         learner.close()
+    final = history[-1][1] if history else None
     result.update(history=history, final_steps=learner.progress, train_s=round(train_time, 1),
-                  cpu_s=round(cpu_time, 1))
+                  cpu_s=round(cpu_time, 1), final=final, held=final is not None and final >= bar)
     return result
 
 
@@ -88,6 +93,7 @@ def main() -> None:
     parser.add_argument("--ppo", nargs="*", default=[], help="PPO options KEY=VALUE")
     parser.add_argument("--only", choices=["worldmodel", "ppo"], default=None)
     parser.add_argument("--minutes", type=float, default=None, help="CPU-minutes of training per side")
+    parser.add_argument("--hold", action="store_true", help="train on to the budget's end after reaching the bar")
     args = parser.parse_args()
     torch.set_num_threads(1)
     import yaml
@@ -100,11 +106,11 @@ def main() -> None:
         if args.only in (None, "worldmodel"):
             print(f"worldmodel seed {seed}", flush=True)
             results["worldmodel"].append(to_bar("worldmodel", args.env, seed, args.wm_steps, args.metric, args.bar,
-                                                1, options(args.wm), args.minutes))
+                                                1, options(args.wm), args.minutes, args.hold))
         if args.only in (None, "ppo"):
             print(f"ppo seed {seed}", flush=True)
             results["ppo"].append(to_bar("ppo", args.env, seed, args.ppo_steps, args.metric, args.bar,
-                                         args.ppo_check_every, options(args.ppo), args.minutes))
+                                         args.ppo_check_every, options(args.ppo), args.minutes, args.hold))
     summary: dict[str, Any] = {"env": args.env, "metric": args.metric, "bar": args.bar, "seeds": args.seeds}
     for algo, runs in results.items():
         if not runs:
@@ -113,9 +119,12 @@ def main() -> None:
         summary[algo] = {"reached": f"{len(reached)}/{len(runs)}",
                          "steps": [r["steps"] for r in runs], "wall_clock_s": [r["wall_clock_s"] for r in runs],
                          "final_steps": [r["final_steps"] for r in runs], "cpu_s": [r["cpu_s"] for r in runs],
+                         "final": [r["final"] for r in runs],
                          "median_steps": median([r["steps"] for r in reached]),
                          "median_wall_clock_s": median([r["wall_clock_s"] for r in reached]),
                          "history": {r["seed"]: r["history"] for r in runs}}
+        if args.hold:
+            summary[algo]["held_at_end"] = f"{sum(r['held'] for r in runs)}/{len(runs)}"
         print(f"{algo}: reached {len(reached)}/{len(runs)}, steps {summary[algo]['steps']}, "
               f"wall-clock {summary[algo]['wall_clock_s']} s", flush=True)
     wm, ppo = summary.get("worldmodel", {}), summary.get("ppo", {})

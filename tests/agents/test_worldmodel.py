@@ -9,7 +9,7 @@ import pytest
 import torch
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
-from agents.dream import DreamVectorEnv, DynamicsModel
+from agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
 from gymforge import api
 from gymforge.checkpoint import load_checkpoint
 from gymforge.cli import main
@@ -137,6 +137,40 @@ def test_temperature_zero_dreams_the_most_likely_latents():
     np.testing.assert_allclose(first[:, :4], DynamicsModel.most_likely(prediction).detach().numpy(), atol=1e-6)
 
 
+def test_the_ensembles_dream_is_its_members_pessimistic_consensus():
+    torch.manual_seed(0)
+    ensemble = PessimisticEnsemble(3, 4, gym.spaces.Discrete(3), hidden_size=8, mixtures=2)
+    latents, actions = torch.randn(2, 5, 4), torch.randint(3, (2, 5))  # two steps of five envs
+    combined, state = ensemble(latents[0], actions[0], ensemble.initial_state(5))
+    combined, state = ensemble(latents[1], actions[1], state)
+    alone = []
+    for member in ensemble.members:  # each member stepped by itself, from its own empty state
+        prediction, member_state = member(latents[0], actions[0], member.initial_state(5))
+        alone.append(member(latents[1], actions[1], member_state))
+    rewards = torch.stack([prediction.reward for prediction, _ in alone])
+    ends = torch.stack([prediction.end_logit for prediction, _ in alone])
+    assert torch.equal(combined.reward, rewards.min(0).values) and torch.equal(combined.end_logit, ends.max(0).values)
+    target = torch.randn(5, 4)  # the next latent's density is the members' average, dimension by dimension
+    expected = torch.zeros(5)
+    for d in range(4):
+        one = target[:, d:d + 1]
+        per_member = torch.stack([(-DynamicsModel.latent_nll(
+            prediction._replace(logit_weights=prediction.logit_weights[:, d:d + 1], means=prediction.means[:, d:d + 1],
+                                log_stds=prediction.log_stds[:, d:d + 1]), one)).exp() for prediction, _ in alone])
+        expected += -per_member.mean(0).log()
+    torch.testing.assert_close(DynamicsModel.latent_nll(combined, target), expected)
+    # The controller sees the last member's hidden state; every member keeps its own.
+    torch.testing.assert_close(ensemble.hidden(state), DynamicsModel.hidden(alone[-1][1]))
+    for part, (_, member_state) in zip(ensemble.split(state), alone):
+        torch.testing.assert_close(part[0], member_state[0])
+    # It runs as the dream, pessimistic rewards included.
+    dream = DreamVectorEnv(ensemble, torch.randn(10, 4), 5, 4)
+    observation, _ = dream.reset(seed=0)
+    assert observation.shape == (5, 4 + 8)
+    observation, reward, *_ = dream.step(np.ones(5, dtype=np.int64))
+    assert reward.shape == (5,)
+
+
 # ---- the learner ---------------------------------------------------------------------------------------
 TINY = {"env": "gymforge/Catch-v0", "frame_size": 0, "initial_steps": 60, "collect_steps": 40, "latent_dim": 4,
         "vae_channels": [8, 16], "vae_hidden": 32, "vae_updates": 4, "vae_warmup": 4, "model_hidden": 16,
@@ -145,11 +179,12 @@ TINY = {"env": "gymforge/Catch-v0", "frame_size": 0, "initial_steps": 60, "colle
         "controller_options": ["n_envs=8", "n_steps=16", "batch_size=64", "n_epochs=1"]}
 
 
-def test_a_resumed_run_continues_exactly(tmp_path):
+@pytest.mark.parametrize("ensemble", [1, 2])
+def test_a_resumed_run_continues_exactly(tmp_path, ensemble):
     whole = api.train("worldmodel", name="whole", logdir=tmp_path, progress_bar=False, preset="none",
-                      **{**TINY, "steps": 140})
+                      **{**TINY, "steps": 140, "ensemble": ensemble})
     half = api.train("worldmodel", name="half", logdir=tmp_path, progress_bar=False, preset="none",
-                     **{**TINY, "steps": 100})
+                     **{**TINY, "steps": 100, "ensemble": ensemble})
     api.resume(half.path, progress_bar=False, steps=140)
     a, b = (load_checkpoint(run.checkpoint("last"))["learner"] for run in (whole, half))
     assert a["progress"] == b["progress"] == 140 and a["iteration"] == b["iteration"] == 3
@@ -216,6 +251,25 @@ def test_evaluate_reports_fidelity_and_the_cli_dreams_watches_and_evaluates(tmp_
     assert main(["evaluate", str(run.path), "--episodes", "2", "--json"]) == 0
     assert "dream_gap" in capsys.readouterr().out.splitlines()[-1]
     assert main(["dream", str(run.path), "--steps", "0"]) == 2
+
+
+def test_a_render_envs_frames_are_its_render_shrunk_grey_and_channel_first():
+    config = api.make_config("worldmodel", {"env": "CartPole-v1", "frame_size": 16, "grayscale": True})
+    learner = api.build_learner("worldmodel", config)
+    env = learner.make_env()
+    assert env.observation_space == gym.spaces.Box(0, 255, (1, 16, 16), np.uint8)
+    frame, _ = env.reset(seed=3)
+    reference = gym.make("CartPole-v1", render_mode="rgb_array")
+    reference.reset(seed=3)  # the same episode
+    from PIL import Image
+
+    shrunk = np.stack([np.asarray(Image.fromarray(channel).resize((16, 16), Image.Resampling.BOX))
+                       for channel in reference.render().transpose(2, 0, 1)], -1)
+    np.testing.assert_array_equal(frame[0], shrunk.mean(-1).round().astype(np.uint8))
+    assert frame in env.observation_space
+    learner.close()
+    with pytest.raises(ConfigError, match="--frame-size"):  # 600x400 render frames are not kept as they are
+        api.build_learner("worldmodel", api.make_config("worldmodel", {"env": "CartPole-v1", "frame_size": 0}))
 
 
 def test_an_env_without_frames_is_refused_in_one_line():
