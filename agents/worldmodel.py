@@ -32,7 +32,6 @@ from gymforge.seeding import stream_seed
 from networks import make_optimizer
 
 HORIZONS = (1, 5, 15)
-SELECTION_EPISODES = 100  # dream episodes that compare the previous controller with the new one
 MAX_DREAM_STARTS = 16_384  # real steps the dream may start from, drawn afresh each iteration (memory: H floats each)
 # Controller (PPO) defaults in the dream; --controller-options KEY=VALUE overrides any PPO option.
 CONTROLLER_DEFAULTS: dict[str, Any] = {"n_envs": 32, "n_steps": 32, "batch_size": 256, "n_epochs": 4,
@@ -103,11 +102,6 @@ class WorldModelConfig(AgentConfig):
     fresh_controller: bool = True
     """Train a new controller each iteration (V's latents move under the old one, and a continued PPO whose
     entropy collapsed on an early, wrong model stayed stuck even once M was accurate)."""
-    keep_better_controller: bool = False
-    """With fresh_controller, keep the previous controller when it earns more than the new one in the new dream
-    (the same greedy dream episodes from real first frames for both): a fresh controller that came out worse
-    does not throw away a good one. Most useful with --ensemble, whose pessimistic dream return tracks the
-    real one."""
     controller_options: tuple[str, ...] = ()
     """PPO options of the controller as KEY=VALUE (e.g. n_envs=64 ent_coef=0.0)."""
 
@@ -455,8 +449,8 @@ class WorldModel(Estimator):
         """PPO, unchanged, on the dream; fresh dream episodes each iteration (M changed under them)."""
         self.dream.initial_latents, self.dream.initial_states = self.dream_starts(flat)
         self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
-        previous = self.controller if self.config.fresh_controller else None
-        if previous is not None:
+        if self.config.fresh_controller:
+            self.controller.close()
             self.controller = self.make_controller()
         self.controller.start_rollouts(seed=stream_seed(self.config.seed, "dream-rollouts", self.iteration))
         target, returns, metrics = self.controller.progress + dream_steps, [], {}
@@ -468,24 +462,7 @@ class WorldModel(Estimator):
                    if key.startswith("train/")}
         if returns:
             figures["dream/ep_return"] = float(np.mean(returns[-5:]))
-        if previous is not None:
-            figures.update(self.keep_better(previous))
         return figures
-
-    def keep_better(self, previous: PPO) -> dict[str, float]:
-        """The new controller, or (with keep_better_controller, after the first iteration) the previous one if it
-        earns more in the new dream; the other is closed."""
-        if not self.config.keep_better_controller or self.iteration <= 1:
-            previous.close()
-            return {}
-        seed = stream_seed(self.config.seed, "controller-choice", self.iteration)
-        new, old = self.dream_return(SELECTION_EPISODES, seed), self.dream_return(SELECTION_EPISODES, seed, previous)
-        kept = old > new
-        (self.controller if kept else previous).close()
-        if kept:
-            self.controller = previous
-        return {"controller/new_dream_return": new, "controller/previous_dream_return": old,
-                "controller/kept_previous": float(kept)}
 
     # ---- evaluation ---------------------------------------------------------------------------------
     def evaluate(self, split: str = "validation") -> dict[str, float]:
@@ -560,10 +537,8 @@ class WorldModel(Estimator):
         return figures
 
     @torch.no_grad()
-    def dream_return(self, episodes: int, seed: int, controller: PPO | None = None) -> float:
-        """The greedy controller's (or `controller`'s) mean return over its first episode in each of `episodes`
-        dream envs."""
-        controller = controller or self.controller
+    def dream_return(self, episodes: int, seed: int) -> float:
+        """The greedy controller's mean return over its first episode in each of `episodes` dream envs."""
         dream = DreamVectorEnv(self.model, self.initial_latents(), episodes, self.dream_horizon(),
                                self.config.temperature)
         dream.reward_bounds = self.reward_bounds()
@@ -571,8 +546,8 @@ class WorldModel(Estimator):
         totals, alive = np.zeros(episodes), np.ones(episodes, dtype=bool)
         while alive.any():
             obs = torch.as_tensor(observation, device=self.device)
-            action = controller.model.policy_distribution(obs).mode.cpu().numpy()
-            observation, reward, terminated, truncated, _ = dream.step(controller.to_env_action(action))
+            action = self.controller.model.policy_distribution(obs).mode.cpu().numpy()
+            observation, reward, terminated, truncated, _ = dream.step(self.controller.to_env_action(action))
             totals += reward * alive
             alive &= ~(terminated | truncated)
         return float(totals.mean())
