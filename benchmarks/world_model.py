@@ -65,7 +65,7 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
                   f"{metric} {figures[metric]:.3f}{extra}", flush=True)
             if figures[metric] >= bar and not result["reached"]:
                 result.update(reached=True, steps=learner.progress, wall_clock_s=round(train_time, 1),
-                              figures={k: round(v, 4) for k, v in figures.items()})
+                              cpu_s_to_bar=round(cpu_time, 1), figures={k: round(v, 4) for k, v in figures.items()})
                 if not hold:
                     break
     finally:
