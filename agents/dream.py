@@ -165,7 +165,7 @@ class PessimisticEnsemble(nn.Module):
 
     def each(self, latents: torch.Tensor, actions: torch.Tensor, state: Any = None,
              episode_starts: torch.Tensor | None = None) -> tuple[list[Prediction], Any]:
-        """Every member's own prediction (training fits each one alone)."""
+        """Every member's own prediction from its own part of the state, and the joined new state."""
         outputs = [member(latents, actions, part, episode_starts)
                    for member, part in zip(self.members, self.split(state))]
         return [prediction for prediction, _ in outputs], self.join([new for _, new in outputs])
