@@ -82,6 +82,9 @@ class WorldModelConfig(AgentConfig):
     Costs that many times M's training and dream steps."""
     reward_weight: float = 10.0
     """Weight of M's reward error against its latent NLL (a rare reward is otherwise learned last)."""
+    end_weight: float = 1.0
+    """Weight of M's termination loss against its latent NLL (a rare end, as CartPole's fall, is otherwise
+    learned as the base rate everywhere, and the dream ends at random)."""
     sequence_length: int = 32
     """Steps per training sequence of M."""
     batch_size: int = 64
@@ -113,6 +116,7 @@ class WorldModelConfig(AgentConfig):
         for name in ("vae_updates", "vae_warmup", "model_updates", "dream_steps", "frame_size", "dream_horizon"):
             require(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be >= 0")
         require(self.reward_weight >= 0, f"--reward-weight must be >= 0, got {self.reward_weight}")
+        require(self.end_weight >= 0, f"--end-weight must be >= 0, got {self.end_weight}")
         require(self.temperature >= 0, f"--temperature must be >= 0, got {self.temperature}")
         require(self.frame_size == 0 or self.frame_size >= 8, f"--frame-size must be 0 or >= 8, got {self.frame_size}")
         self.controller_config()  # refuse bad controller options now, not after the first collection
@@ -396,7 +400,7 @@ class WorldModel(Estimator):
         sums: dict[str, float] = {}
         for _ in range(updates):
             losses = self.model.losses(*self.sequences(flat))
-            loss = losses["latent_nll"] + self.config.reward_weight * losses["reward_mse"] + losses["end_bce"]
+            loss = self.model_objective(losses)
             self.model_optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -404,6 +408,11 @@ class WorldModel(Estimator):
             for key, value in losses.items():
                 sums[f"model/{key}"] = sums.get(f"model/{key}", 0.0) + value.item()
         return {key: value / max(updates, 1) for key, value in sums.items()}
+
+    def model_objective(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
+        """M's loss: the latent NLL plus the weighted reward and termination losses (rare signals need weight)."""
+        return (losses["latent_nll"] + self.config.reward_weight * losses["reward_mse"]
+                + self.config.end_weight * losses["end_bce"])
 
     def dream_horizon(self) -> int:
         return self.config.dream_horizon or max(len(actions) for actions in self.episodes.actions)
@@ -511,7 +520,8 @@ class WorldModel(Estimator):
 
     @torch.no_grad()
     def fidelity(self, episodes: list[dict[str, Any]]) -> dict[str, float]:
-        """Latent and frame MSE at horizons 1, 5, 15 (where episodes are long enough); one-step reward MSE."""
+        """Latent and frame MSE at horizons 1, 5, 15 (where episodes are long enough); one-step reward MSE; M's
+        end probability (teacher-forced) at the real ends and at every other step."""
         figures: dict[str, float] = {}
         for horizon in HORIZONS:
             latent_errors, frame_errors = [], []
@@ -527,13 +537,21 @@ class WorldModel(Estimator):
             if latent_errors:
                 figures[f"latent_error_h{horizon}"] = float(torch.cat(latent_errors).mean())
                 figures[f"frame_error_h{horizon}"] = float(torch.cat(frame_errors).mean())
-        reward_errors = []
+        reward_errors, at_ends, elsewhere = [], [], []
         for episode in episodes:
             latents = self.encode(np.stack(episode["frames"][:-1]))[:, None]  # (T, 1, D)
             actions = torch.as_tensor(np.asarray(episode["actions"]), device=self.device)[:, None]
             prediction, _ = self.model(latents, actions)
             reward_errors.append((prediction.reward[:, 0] - torch.tensor(episode["rewards"])).square())
+            end = torch.sigmoid(prediction.end_logit[:, 0])
+            ended = episode["terminated"]
+            at_ends.append(end[len(end) - 1:] if ended else end[:0])
+            elsewhere.append(end[:len(end) - 1] if ended else end)
         figures["reward_error"] = float(torch.cat(reward_errors).mean())
+        for name, values in (("end_probability_at_ends", at_ends), ("end_probability_elsewhere", elsewhere)):
+            values = torch.cat(values)
+            if len(values):  # does M foresee the real ends (and only them)? A dream that ends at random cannot teach
+                figures[name] = float(values.mean())
         return figures
 
     @torch.no_grad()

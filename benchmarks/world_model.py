@@ -59,7 +59,9 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
             figures = evaluate(learner)
             history.append((learner.progress, round(figures[metric], 3), round(train_time), round(cpu_time)))
             extra = "".join(f" {key} {figures[key]:.3g}" for key in ("dream_return", "latent_error_h1",
-                                                                      "frame_error_h5", "reward_error")
+                                                                      "frame_error_h5", "reward_error",
+                                                                      "end_probability_at_ends",
+                                                                      "end_probability_elsewhere")
                             if key in figures)
             print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
                   f"{metric} {figures[metric]:.3f}{extra}", flush=True)

@@ -232,7 +232,7 @@ def test_evaluate_reports_fidelity_and_the_cli_dreams_watches_and_evaluates(tmp_
                     **{**TINY, "steps": 60})
     figures = run.read_summary()["last_eval"]
     for key in ("mean_return", "success_rate", "latent_error_h1", "frame_error_h5", "reward_error",
-                "dream_return", "dream_gap"):
+                "end_probability_at_ends", "end_probability_elsewhere", "dream_return", "dream_gap"):
         assert key in figures, key
     assert "latent_error_h15" not in figures  # Catch episodes are 9 steps: no horizon-15 prediction to score
     learner = api.load_learner(run.path)
@@ -279,6 +279,43 @@ def test_an_env_without_frames_is_refused_in_one_line():
     assert len(lines) == 1 and "no pixel observations and cannot render" in lines[0], result.stderr
     with pytest.raises(ConfigError, match="controller-options"):
         api.make_config("worldmodel", {"controller_options": ("steps=5",)})
+
+
+def test_fidelity_reports_ms_end_probability_at_the_real_ends_and_elsewhere():
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", TINY))
+    real = learner.model
+
+    class KnownEnds(torch.nn.Module):  # M, but its end probability at step t of a sequence is 0.1 (t + 1)
+        def __init__(self) -> None:
+            super().__init__()
+            self.initial_state = real.initial_state
+
+        def forward(self, latents, actions, state=None, episode_starts=None):
+            prediction, state = real(latents, actions, state)
+            steps = torch.arange(1, len(latents) + 1, dtype=torch.float32).reshape(-1, *[1] * (latents.dim() - 2))
+            return prediction._replace(end_logit=torch.logit(0.1 * steps).expand_as(prediction.end_logit)), state
+
+    learner.model = KnownEnds()
+    frame = np.zeros((1, 10, 10), dtype=np.uint8)
+    figures = learner.fidelity([
+        {"frames": [frame] * 4, "actions": [0, 1, 2], "rewards": [0.0, 0.0, -1.0], "terminated": True},
+        {"frames": [frame] * 3, "actions": [1, 1], "rewards": [0.0, 0.0], "terminated": False}])  # cut off
+    assert figures["end_probability_at_ends"] == pytest.approx(0.3)  # the one real end: step 3
+    assert figures["end_probability_elsewhere"] == pytest.approx((0.1 + 0.2 + 0.1 + 0.2) / 4)
+    learner.model = real
+    learner.close()
+
+
+def test_ms_objective_weighs_the_reward_and_the_end_as_configured():
+    """CartPole's fall ends one step in ~20 at first: at weight 1 M learned the base rate everywhere (5% on safe
+    steps, 8-10% at falls), so the dream ended at random; the end weight makes the fall worth learning."""
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "reward_weight": 10.0,
+                                                                               "end_weight": 5.0}))
+    losses = {"latent_nll": torch.tensor(1.0), "reward_mse": torch.tensor(2.0), "end_bce": torch.tensor(3.0)}
+    assert learner.model_objective(losses).item() == pytest.approx(1.0 + 10.0 * 2.0 + 5.0 * 3.0)
+    learner.close()
+    with pytest.raises(ConfigError, match="--end-weight"):
+        api.make_config("worldmodel", {"end_weight": -1.0})
 
 
 # ---- learning (slow) -----------------------------------------------------------------------------------
