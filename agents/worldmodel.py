@@ -544,9 +544,9 @@ class WorldModel(Estimator):
             prediction, _ = self.model(latents, actions)
             reward_errors.append((prediction.reward[:, 0] - torch.tensor(episode["rewards"])).square())
             end = torch.sigmoid(prediction.end_logit[:, 0])
-            ended = episode["terminated"]
-            at_ends.append(end[len(end) - 1:] if ended else end[:0])
-            elsewhere.append(end[:len(end) - 1] if ended else end)
+            cut = len(end) - 1 if episode["terminated"] else len(end)  # a cut-off episode has no real end
+            at_ends.append(end[cut:])
+            elsewhere.append(end[:cut])
         figures["reward_error"] = float(torch.cat(reward_errors).mean())
         for name, values in (("end_probability_at_ends", at_ends), ("end_probability_elsewhere", elsewhere)):
             values = torch.cat(values)
