@@ -10,9 +10,11 @@ error, and the dream-to-real gap.
 
 from __future__ import annotations
 
+import copy
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterator, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -107,6 +109,11 @@ class WorldModelConfig(AgentConfig):
     entropy collapsed on an early, wrong model stayed stuck even once M was accurate)."""
     controller_options: tuple[str, ...] = ()
     """PPO options of the controller as KEY=VALUE (e.g. n_envs=64 ent_coef=0.0)."""
+    deploy: Literal["latest", "best"] = "latest"
+    """Which agent (V, M and C together) evaluate, watch and dream use: the "latest", or the "best" by the real
+    return of the collection it played (no extra real steps: the next collection is played anyway, so the
+    newest controller is judged one iteration later). A fresh controller on each new M can be worse in the real
+    env than the one before; "best" keeps the better one instead of deploying the swing."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -253,6 +260,9 @@ class WorldModel(Estimator):
         self.rngs = {"batches": self.rng}
         self.progress = self.iteration = self.vae_steps = 0
         self.last_episodes: list[dict[str, Any]] = []
+        self.best: dict[str, torch.nn.Module] | None = None  # deploy=best: copies of V, M and C's network
+        self.best_return = -float("inf")  # the real return of the collection the best agent played
+        self.swapped = False
 
     def make_controller(self) -> PPO:
         """C: gymforge's PPO, unchanged, on the dream (a ready VectorEnv) instead of an env it makes itself."""
@@ -280,34 +290,63 @@ class WorldModel(Estimator):
         return torch.cat([self.vae.encode(frames[i:i + 1024].to(self.device).float() / 255.0, None)[0]
                           for i in range(0, len(frames), 1024)])
 
-    def controller_input(self, latent: torch.Tensor, state: Any) -> torch.Tensor:
-        return torch.cat([latent, self.model.hidden(state)], dim=-1)  # (B, D + H)
-
-    def policy(self, greedy: bool = True) -> Any:
-        """A policy for one real episode: frame -> z, [z, h] -> action, and M's state advanced with (z, a)."""
-        memory = {"state": self.model.initial_state(1, self.device)}
+    def policy(self, greedy: bool = True, latest: bool = False) -> Any:
+        """A policy for one real episode: frame -> z, [z, h] -> action, and M's state advanced with (z, a). It
+        acts with the deployed agent, or with the latest (collection) where `latest`."""
+        with nullcontext() if latest else self.deployed():
+            vae, model, network = self.vae, self.model, self.controller.model
+        memory = {"state": model.initial_state(1, self.device)}
 
         @torch.no_grad()
         def act(observation: np.ndarray) -> Any:
-            latent = self.encode(observation[None])  # (1, D)
-            distribution = self.controller.model.policy_distribution(self.controller_input(latent, memory["state"]))
+            frame = torch.as_tensor(observation[None], device=self.device).float() / 255.0
+            latent = vae.encode(frame, None)[0]  # (1, D)
+            distribution = network.policy_distribution(torch.cat([latent, model.hidden(memory["state"])], -1))
             action = distribution.mode if greedy else distribution.sample()
-            _, memory["state"] = self.model(latent, action, memory["state"])
+            _, memory["state"] = model(latent, action, memory["state"])
             return self.controller.to_env_action(action.cpu().numpy())[0]
 
         return act
+
+    @contextmanager
+    def deployed(self) -> Iterator[None]:
+        """V, M and C's network of the deployed agent in place of the latest ones while inside (deploy=best)."""
+        if self.best is None or self.swapped:
+            yield
+            return
+        latest = self.vae, self.model, self.controller.model
+        self.vae, self.model, self.controller.model = self.best["vae"], self.best["model"], self.best["controller"]
+        self.swapped = True
+        try:
+            yield
+        finally:
+            self.vae, self.model, self.controller.model = latest
+            self.swapped = False
+
+    def judge(self, collected: list[dict[str, Any]]) -> None:
+        """deploy=best: the latest agent just played this collection; it becomes the deployed one if its real
+        return (over the episodes that ended, as a cut-off one is short) is at least the best so far."""
+        ended = [e for e in collected if e["ended"]] or collected
+        score = float(np.mean([sum(e["rewards"]) for e in ended]))
+        if score >= self.best_return:
+            self.best_return = score
+            self.best = self.copy_of_latest()
+
+    def copy_of_latest(self) -> dict[str, torch.nn.Module]:
+        return {"vae": copy.deepcopy(self.vae), "model": copy.deepcopy(self.model),
+                "controller": copy.deepcopy(self.controller.model)}
 
     def act(self, observation: np.ndarray) -> Any:
         """The greedy action for one frame, M's memory starting empty (a whole episode uses policy())."""
         return self.policy()(observation)
 
     def play(self, env: gym.Env, episodes: int, seed: int, greedy: bool, max_steps: int | None = None,
-             store: Episodes | None = None) -> list[dict[str, Any]]:
+             store: Episodes | None = None, latest: bool = False) -> list[dict[str, Any]]:
         """Whole real episodes (or the first max_steps steps); the first reset is seeded, later ones continue."""
         played, steps = [], 0
         for episode in range(episodes):
             observation, _ = env.reset(seed=seed if episode == 0 else None)
-            policy = self.policy(greedy) if self.iteration > 0 else None
+            policy = self.policy(greedy, latest) if self.iteration > 0 else None
             frames, actions, rewards, info, done, terminated = [observation], [], [], {}, False, False
             while not done and (max_steps is None or steps < max_steps):
                 action = policy(observation) if policy else self.action_space.sample()
@@ -317,7 +356,7 @@ class WorldModel(Estimator):
                 rewards.append(float(reward))
                 done, steps = terminated or truncated, steps + 1
             played.append({"frames": frames, "actions": actions, "rewards": rewards, "info": info,
-                           "terminated": bool(terminated)})
+                           "terminated": bool(terminated), "ended": done})
             if store is not None:
                 store.add(frames, actions, rewards, bool(terminated))
             if max_steps is not None and steps >= max_steps:
@@ -330,11 +369,15 @@ class WorldModel(Estimator):
         budget = config.initial_steps if self.iteration == 0 else config.collect_steps
         self.action_space.seed(stream_seed(config.seed, "collect-actions", self.iteration))
         seed = stream_seed(config.seed, "collect", self.iteration)
-        collected = self.play(self.env, 10**9, seed, greedy=False, max_steps=budget, store=self.episodes)
+        collected = self.play(self.env, 10**9, seed, greedy=False, max_steps=budget, store=self.episodes,
+                              latest=True)
         self.progress += sum(len(e["actions"]) for e in collected)
-        self.iteration += 1
         metrics = {"collect/return": float(np.mean([sum(e["rewards"]) for e in collected])),
                    "collect/episodes": float(len(self.episodes.frames))}
+        if config.deploy == "best" and self.iteration > 0:  # the latest agent played it (not random actions)
+            self.judge(collected)
+            metrics["deploy/best_return"] = self.best_return
+        self.iteration += 1
         started = time.perf_counter()
         metrics.update(self.train_vae(config.vae_updates))
         metrics["time/vae_s"], started = time.perf_counter() - started, time.perf_counter()
@@ -475,26 +518,27 @@ class WorldModel(Estimator):
 
     # ---- evaluation ---------------------------------------------------------------------------------
     def evaluate(self, split: str = "validation") -> dict[str, float]:
-        """The greedy controller over eval_episodes real episodes (validation and test seeds differ), the
-        fidelity figures on those held-out episodes, and the controller's greedy return in the dream."""
-        require(split in ("validation", "test"), f"split must be validation or test, got {split!r}")
-        config = self.config
-        seed = episode_seeds(config.seed, split, 1)[0]  # the split's episode stream, as in every agent
-        iteration, self.iteration = self.iteration, max(self.iteration, 1)  # an untrained run still uses C
-        episodes = self.play(self.eval_env, config.eval_episodes, seed, greedy=True, max_steps=None)
-        self.iteration = iteration
-        self.last_episodes = episodes[:2]
-        returns = [sum(e["rewards"]) for e in episodes]
-        figures = {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
-                   "mean_length": float(np.mean([len(e["actions"]) for e in episodes])),
-                   "episodes": float(len(episodes))}
-        successes = [e["info"]["is_success"] for e in episodes if "is_success" in e["info"]]
-        if successes:
-            figures["success_rate"] = float(np.mean(successes))
-        figures.update(self.fidelity(episodes))
-        figures["dream_return"] = self.dream_return(config.eval_episodes, seed)
-        figures["dream_gap"] = figures["dream_return"] - figures["mean_return"]
-        return figures
+        """The deployed agent's greedy controller over eval_episodes real episodes (validation and test seeds
+        differ), its M's fidelity figures on those held-out episodes, and its greedy return in its M's dream."""
+        with self.deployed():
+            require(split in ("validation", "test"), f"split must be validation or test, got {split!r}")
+            config = self.config
+            seed = episode_seeds(config.seed, split, 1)[0]  # the split's episode stream, as in every agent
+            iteration, self.iteration = self.iteration, max(self.iteration, 1)  # an untrained run still uses C
+            episodes = self.play(self.eval_env, config.eval_episodes, seed, greedy=True, max_steps=None)
+            self.iteration = iteration
+            self.last_episodes = episodes[:2]
+            returns = [sum(e["rewards"]) for e in episodes]
+            figures = {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
+                       "mean_length": float(np.mean([len(e["actions"]) for e in episodes])),
+                       "episodes": float(len(episodes))}
+            successes = [e["info"]["is_success"] for e in episodes if "is_success" in e["info"]]
+            if successes:
+                figures["success_rate"] = float(np.mean(successes))
+            figures.update(self.fidelity(episodes))
+            figures["dream_return"] = self.dream_return(config.eval_episodes, seed)
+            figures["dream_gap"] = figures["dream_return"] - figures["mean_return"]
+            return figures
 
     @torch.no_grad()
     def open_loop(self, frames: np.ndarray, actions: np.ndarray, horizon: int) -> tuple[torch.Tensor, ...]:
@@ -573,15 +617,16 @@ class WorldModel(Estimator):
     # ---- media --------------------------------------------------------------------------------------
     def log_media(self, logger: Any, step: int) -> None:
         """V's reconstructions, and M's open-loop frames against the real ones, of the last evaluation."""
-        if not self.last_episodes:
-            return
-        frames = np.stack(self.last_episodes[0]["frames"])
-        with torch.no_grad():
-            reconstructions = torch.sigmoid(self.vae.decode(self.encode(frames), None))
-        reconstructions = (reconstructions.cpu().numpy() * 255).round().astype(np.uint8)
-        logger.image("vae/reconstructions", strip([frames[:16], reconstructions[:16]]), step)
-        imagined = self.imagine(frames[0], self.last_episodes[0]["actions"])
-        logger.image("model/predicted_vs_real", strip([frames[1:17], imagined[:16]]), step)
+        with self.deployed():
+            if not self.last_episodes:
+                return
+            frames = np.stack(self.last_episodes[0]["frames"])
+            with torch.no_grad():
+                reconstructions = torch.sigmoid(self.vae.decode(self.encode(frames), None))
+            reconstructions = (reconstructions.cpu().numpy() * 255).round().astype(np.uint8)
+            logger.image("vae/reconstructions", strip([frames[:16], reconstructions[:16]]), step)
+            imagined = self.imagine(frames[0], self.last_episodes[0]["actions"])
+            logger.image("model/predicted_vs_real", strip([frames[1:17], imagined[:16]]), step)
 
     @torch.no_grad()
     def imagine(self, first_frame: np.ndarray, actions: list) -> np.ndarray:
@@ -598,31 +643,34 @@ class WorldModel(Estimator):
     def dream_video(self, steps: int, seed: int, temperature: float | None = None) -> tuple[list[np.ndarray], ...]:
         """The greedy controller's dream (decoded) beside its real episode from the same first frame:
         (frames (H, 2W, 3) uint8, dream return, real return)."""
-        iteration, self.iteration = self.iteration, max(self.iteration, 1)
-        real = self.play(self.eval_env, 1, seed, greedy=True, max_steps=steps)[0]
-        self.iteration = iteration
-        temperature = self.config.temperature if temperature is None else temperature
-        dream = DreamVectorEnv(self.model, self.encode(real["frames"][0][None]), 1, steps, temperature)
-        dream.reward_bounds = self.reward_bounds()
-        observation, _ = dream.reset(seed=seed)
-        imagined, dream_return, latent_dim = [real["frames"][0]], 0.0, self.config.latent_dim
-        for _ in range(steps):
-            action = self.controller.model.policy_distribution(torch.as_tensor(observation)).mode.cpu().numpy()
-            observation, reward, terminated, truncated, _ = dream.step(self.controller.to_env_action(action))
-            dream_return += float(reward[0])
-            decoded = torch.sigmoid(self.vae.decode(torch.as_tensor(observation[:, :latent_dim]), None))[0]
-            imagined.append((decoded.cpu().numpy() * 255).round().astype(np.uint8))
-            if terminated[0] or truncated[0]:
-                break
-        length = max(len(imagined), len(real["frames"]))
-        pad = lambda frames: list(frames) + [frames[-1]] * (length - len(frames))  # noqa: E731
-        pictures = [strip([np.stack([a, b])]) for a, b in zip(pad(imagined), pad(real["frames"]))]
-        return pictures, dream_return, float(sum(real["rewards"]))
+        with self.deployed():
+            iteration, self.iteration = self.iteration, max(self.iteration, 1)
+            real = self.play(self.eval_env, 1, seed, greedy=True, max_steps=steps)[0]
+            self.iteration = iteration
+            temperature = self.config.temperature if temperature is None else temperature
+            dream = DreamVectorEnv(self.model, self.encode(real["frames"][0][None]), 1, steps, temperature)
+            dream.reward_bounds = self.reward_bounds()
+            observation, _ = dream.reset(seed=seed)
+            imagined, dream_return, latent_dim = [real["frames"][0]], 0.0, self.config.latent_dim
+            for _ in range(steps):
+                action = self.controller.model.policy_distribution(torch.as_tensor(observation)).mode.cpu().numpy()
+                observation, reward, terminated, truncated, _ = dream.step(self.controller.to_env_action(action))
+                dream_return += float(reward[0])
+                decoded = torch.sigmoid(self.vae.decode(torch.as_tensor(observation[:, :latent_dim]), None))[0]
+                imagined.append((decoded.cpu().numpy() * 255).round().astype(np.uint8))
+                if terminated[0] or truncated[0]:
+                    break
+            length = max(len(imagined), len(real["frames"]))
+            pad = lambda frames: list(frames) + [frames[-1]] * (length - len(frames))  # noqa: E731
+            pictures = [strip([np.stack([a, b])]) for a, b in zip(pad(imagined), pad(real["frames"]))]
+            return pictures, dream_return, float(sum(real["rewards"]))
 
     # ---- checkpoint ---------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
+        best = None if self.best is None else {part: net.state_dict() for part, net in self.best.items()}
         return {"controller": self.controller.state_dict(), "episodes": self.episodes.state_dict(),
-                "iteration": self.iteration, "vae_steps": self.vae_steps}
+                "iteration": self.iteration, "vae_steps": self.vae_steps, "best": best,
+                "best_return": self.best_return}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.episodes.load_state_dict(state["episodes"])
@@ -630,6 +678,11 @@ class WorldModel(Estimator):
         self.dream.initial_latents, self.dream.initial_states = self.dream_starts()
         self.dream.reward_bounds, self.dream.max_episode_steps = self.reward_bounds(), self.dream_horizon()
         self.controller.load_state_dict(state["controller"])
+        self.best_return, self.best = float(state.get("best_return", -float("inf"))), None
+        if state.get("best") is not None:  # copies of the latest parts, which have the same shapes
+            self.best = self.copy_of_latest()
+            for part, net in self.best.items():
+                net.load_state_dict(state["best"][part])
 
 
 def strip(rows: list[np.ndarray]) -> np.ndarray:

@@ -179,12 +179,12 @@ TINY = {"env": "gymforge/Catch-v0", "frame_size": 0, "initial_steps": 60, "colle
         "controller_options": ["n_envs=8", "n_steps=16", "batch_size=64", "n_epochs=1"]}
 
 
-@pytest.mark.parametrize("ensemble", [1, 2])
-def test_a_resumed_run_continues_exactly(tmp_path, ensemble):
+@pytest.mark.parametrize("options", [{}, {"ensemble": 2}, {"deploy": "best"}], ids=["one", "ensemble", "best"])
+def test_a_resumed_run_continues_exactly(tmp_path, options):
     whole = api.train("worldmodel", name="whole", logdir=tmp_path, progress_bar=False, preset="none",
-                      **{**TINY, "steps": 140, "ensemble": ensemble})
+                      **{**TINY, "steps": 140, **options})
     half = api.train("worldmodel", name="half", logdir=tmp_path, progress_bar=False, preset="none",
-                     **{**TINY, "steps": 100, "ensemble": ensemble})
+                     **{**TINY, "steps": 100, **options})
     api.resume(half.path, progress_bar=False, steps=140)
     a, b = (load_checkpoint(run.checkpoint("last"))["learner"] for run in (whole, half))
     assert a["progress"] == b["progress"] == 140 and a["iteration"] == b["iteration"] == 3
@@ -194,6 +194,12 @@ def test_a_resumed_run_continues_exactly(tmp_path, ensemble):
     controllers = a["controller"]["networks"]["actor_critic"], b["controller"]["networks"]["actor_critic"]
     for key in controllers[0]:
         assert torch.equal(controllers[0][key], controllers[1][key]), key
+    assert (a["best"] is None) == (b["best"] is None) == (options.get("deploy") != "best")
+    if a["best"] is not None:  # the deployed agent and the return that chose it
+        assert a["best_return"] == b["best_return"]
+        for part in a["best"]:
+            for key in a["best"][part]:
+                assert torch.equal(a["best"][part][key], b["best"][part][key]), (part, key)
     figures = [{k: v for k, v in run.read_summary()["last_eval"].items() if k != "time_s"} for run in (whole, half)]
     assert figures[0] == figures[1]
 
@@ -316,6 +322,32 @@ def test_ms_objective_weighs_the_reward_and_the_end_as_configured():
     learner.close()
     with pytest.raises(ConfigError, match="--end-weight"):
         api.make_config("worldmodel", {"end_weight": -1.0})
+
+
+def test_deploy_best_acts_with_the_agent_whose_collection_returned_most():
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "deploy": "best"}))
+    learner.train_step()  # random actions: no agent to judge yet
+    assert learner.best is None
+    learner.train_step()  # the first controller played this collection
+    assert learner.best is not None and learner.best_return > -float("inf")
+    learner.best, learner.best_return = None, -float("inf")
+    learner.judge([{"rewards": [1.0, 1.0], "ended": True}, {"rewards": [9.0], "ended": False}])  # cut off: not judged
+    assert learner.best_return == 2.0
+    chosen = learner.best
+    with torch.no_grad():  # the latest agent moves on, and its collection returns less: the chosen one stays
+        for parameter in learner.vae.parameters():
+            parameter.add_(1.0)
+    learner.judge([{"rewards": [1.0], "ended": True}])
+    assert learner.best is chosen and learner.best_return == 2.0
+    deployed = learner.evaluate("test")
+    learner.best = None
+    assert learner.evaluate("test") != deployed  # the latest agent differs ...
+    for part, network in (("vae", learner.vae), ("model", learner.model), ("controller", learner.controller.model)):
+        network.load_state_dict(chosen[part].state_dict())
+    assert learner.evaluate("test") == deployed  # ... and evaluate() acted with the chosen one
+    learner.judge([{"rewards": [2.0], "ended": False}])  # nothing ended: the partial episode is all there is
+    assert learner.best is not chosen and learner.best_return == 2.0  # a tie goes to the newer agent
+    learner.close()
 
 
 # ---- learning (slow) -----------------------------------------------------------------------------------
