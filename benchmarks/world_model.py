@@ -50,7 +50,7 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
     try:
         while learner.progress < budget and cpu_time < cpu_budget:
             started, cpu_started = time.perf_counter(), time.process_time()
-            learner.train_step()
+            metrics = learner.train_step()
             train_time += time.perf_counter() - started
             cpu_time += time.process_time() - cpu_started
             if learner.progress < next_check and learner.progress < budget and cpu_time < cpu_budget:
@@ -63,6 +63,9 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
                                                                       "end_probability_at_ends",
                                                                       "end_probability_elsewhere")
                             if key in figures)
+            extra += "".join(f" {key.partition('/')[2]} {metrics[key]:.3g}" for key in ("collect/return",
+                                                                                  "deploy/best_return")
+                             if key in metrics)  # the world model's real return in collection, and the judge's
             print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
                   f"{metric} {figures[metric]:.3f}{extra}", flush=True)
             if figures[metric] >= bar and not result["reached"]:
