@@ -63,7 +63,7 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
                                                                       "end_probability_at_ends",
                                                                       "end_probability_elsewhere")
                             if key in figures)
-            extra += "".join(f" {key.partition('/')[2]} {metrics[key]:.3g}" for key in ("collect/return",
+            extra += "".join(f" {key.replace('/', '_')} {metrics[key]:.3g}" for key in ("collect/return",
                                                                                   "deploy/best_return")
                              if key in metrics)  # the world model's real return in collection, and the judge's
             print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
