@@ -262,7 +262,6 @@ class WorldModel(Estimator):
         self.last_episodes: list[dict[str, Any]] = []
         self.best: dict[str, torch.nn.Module] | None = None  # deploy=best: copies of V, M and C's network
         self.best_return = -float("inf")  # the real return of the collection the best agent played
-        self.swapped = False
 
     def make_controller(self) -> PPO:
         """C: gymforge's PPO, unchanged, on the dream (a ready VectorEnv) instead of an env it makes itself."""
@@ -311,17 +310,15 @@ class WorldModel(Estimator):
     @contextmanager
     def deployed(self) -> Iterator[None]:
         """V, M and C's network of the deployed agent in place of the latest ones while inside (deploy=best)."""
-        if self.best is None or self.swapped:
+        if self.best is None or self.vae is self.best["vae"]:  # nothing deployed yet, or already inside
             yield
             return
         latest = self.vae, self.model, self.controller.model
         self.vae, self.model, self.controller.model = self.best["vae"], self.best["model"], self.best["controller"]
-        self.swapped = True
         try:
             yield
         finally:
             self.vae, self.model, self.controller.model = latest
-            self.swapped = False
 
     def judge(self, collected: list[dict[str, Any]]) -> None:
         """deploy=best: the latest agent just played this collection; it becomes the deployed one if its real
