@@ -283,10 +283,10 @@ class WorldModel(Estimator):
         return env
 
     @torch.no_grad()
-    def encode(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) uint8 frames -> V's posterior means (N, D), in chunks."""
-        frames = torch.as_tensor(frames)
-        return torch.cat([self.vae.encode(frames[i:i + 1024].to(self.device).float() / 255.0, None)[0]
+    def encode(self, frames: np.ndarray | torch.Tensor, vae: VAEModel | None = None) -> torch.Tensor:
+        """(N, C, H, W) uint8 frames -> V's (or `vae`'s) posterior means (N, D), in chunks."""
+        frames, vae = torch.as_tensor(frames), vae or self.vae
+        return torch.cat([vae.encode(frames[i:i + 1024].to(self.device).float() / 255.0, None)[0]
                           for i in range(0, len(frames), 1024)])
 
     def policy(self, greedy: bool = True, latest: bool = False) -> Any:
@@ -298,8 +298,7 @@ class WorldModel(Estimator):
 
         @torch.no_grad()
         def act(observation: np.ndarray) -> Any:
-            frame = torch.as_tensor(observation[None], device=self.device).float() / 255.0
-            latent = vae.encode(frame, None)[0]  # (1, D)
+            latent = self.encode(observation[None], vae)  # (1, D)
             distribution = network.policy_distribution(torch.cat([latent, model.hidden(memory["state"])], -1))
             action = distribution.mode if greedy else distribution.sample()
             _, memory["state"] = model(latent, action, memory["state"])
