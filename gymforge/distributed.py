@@ -17,6 +17,7 @@ With WORLD_SIZE unset or 1 nothing here does anything: a single-process run is e
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import re
 from collections.abc import Iterator
@@ -355,5 +356,9 @@ def failure_line(error: BaseException) -> str | None:
 
 
 def shutdown() -> None:
+    """Leave the process group once the learner is gone. The collection first frees DDP wrappers caught in
+    reference cycles: a reducer still holding the gloo group at interpreter exit tears its worker threads down
+    during finalization and aborts the rank ("terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
