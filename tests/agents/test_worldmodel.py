@@ -353,8 +353,8 @@ def test_deploy_best_acts_with_the_agent_whose_collection_returned_most():
 # ---- learning (slow) -----------------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.skip(reason="issue 15 is open: with the preset's 3,000 real steps the dream-trained controller "
-                  "reached 0.9 on seed 0 (at 2,100) but not on seeds 1 and 2 (best 0.80 and 0.88; "
-                  "benchmarks/world_model.py)")
+                  "reached 0.9 on 4 of 5 seeds (1,450-2,050 steps) but not on seed 2 (best 0.70), and held it "
+                  "to the end on 3 of 5 (benchmarks/world_model.py --hold)")
 def test_a_controller_trained_only_in_the_dream_catches(tmp_path):
     """The preset's budget of real steps (3,000) is under a third of what PPO from pixels needed (9,216-11,264);
     best.pt is chosen on validation episodes and judged on 100 test episodes."""
