@@ -124,14 +124,20 @@ def ratio(ours: list[float | None], reference: list[float | None], seed: int = 0
     a, b = _finite(ours), _finite(reference)
 
     def median_ratio(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.median(x, axis=axis) / np.median(y, axis=axis)
+        """A median that lands on "never" (or halfway to it) is infinite; ours never gives an infinite ratio,
+        whatever the reference, rather than never / never = 1."""
+        top, bottom = (np.median(values, axis=axis) for values in (x, y))
+        top, bottom = (np.where(m >= UNSOLVED / 10, np.inf, m) for m in (top, bottom))
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isinf(top), np.inf, top / bottom)
 
     point = float(median_ratio(a, b))
     if len(a) < 2 or len(b) < 2:
         low = high = point
     else:
-        result = stats.bootstrap((a, b), median_ratio, n_resamples=10_000, method="percentile", paired=False,
-                                 vectorized=True, rng=np.random.default_rng(seed))
+        with np.errstate(invalid="ignore"):  # its standard error of infinite resamples is nan; unused here
+            result = stats.bootstrap((a, b), median_ratio, n_resamples=10_000, method="percentile", paired=False,
+                                     vectorized=True, rng=np.random.default_rng(seed))
         low, high = result.confidence_interval
     def clean(value: float) -> float | None:
         return round(float(value), 3) if math.isfinite(value) and 1e-12 < value < 1e12 else None

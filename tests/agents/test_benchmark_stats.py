@@ -1,7 +1,7 @@
 """benchmarks/stats.py, against hand-worked curves: what counts as a stable solve, and the ratio's bound when the
 reference never solves stably."""
 
-from benchmarks.stats import Curve, compare
+from benchmarks.stats import Curve, compare, ratio
 
 
 def curve(scores, bar=475.0, every=10):
@@ -32,3 +32,12 @@ def test_a_reference_that_never_solves_stably_gives_an_upper_bound_on_the_ratio(
     assert ratios["stable_solve_s_at_most"]["median_ratio"] == 0.4
     # a reference that always solves stably needs no bound
     assert "stable_solve_s_at_most" not in compare({"gymforge": ours, "sb3": ours})["gymforge_over_sb3"]
+
+
+def test_a_ratio_whose_median_is_never_has_no_value_even_when_the_references_is_never_too():
+    """Ours never reaches the bar on both seeds; the reference on one of two, so its median is halfway to never.
+    Never over (nearly) never is no ratio of 1 or 2: it has no value, and neither have its interval's bounds."""
+    assert ratio([None, None], [2048, None]) == {"median_ratio": None, "ci95": [None, None]}
+    assert ratio([None, None], [None, None])["median_ratio"] is None
+    figures = ratio([1000, None, 3000], [10000, 20000, 30000])  # medians 3000 and 20000
+    assert figures["median_ratio"] == 0.15 and figures["ci95"][1] is None  # a resample may hold two nevers
