@@ -89,6 +89,12 @@ class WorldModelConfig(AgentConfig):
     learned as the base rate everywhere, and the dream ends at random)."""
     sequence_length: int = 32
     """Steps per training sequence of M."""
+    shift_augment: int = 0
+    """V and M also learn from copies of each real episode moved sideways, one shift k for the whole episode (so its
+    dynamics stay intact), for every |k| <= this many pixels whose leaving columns hold only background (each
+    channel's most common value, which fills the gap). DrQ's random shift made consistent over an episode: M then
+    sees each thing that happens at one column at all of them. A prior the user brings: for games that play alike
+    across columns on a plain background (Catch). 0 is off."""
     batch_size: int = 64
     """Frames per V batch and sequences per M batch."""
     learning_rate: float = 1e-3
@@ -120,7 +126,8 @@ class WorldModelConfig(AgentConfig):
         for name in ("initial_steps", "collect_steps", "latent_dim", "vae_hidden", "model_hidden", "mixtures",
                      "ensemble", "sequence_length", "batch_size"):
             require(getattr(self, name) > 0, f"--{name.replace('_', '-')} must be positive")
-        for name in ("vae_updates", "vae_warmup", "model_updates", "dream_steps", "frame_size", "dream_horizon"):
+        for name in ("vae_updates", "vae_warmup", "model_updates", "dream_steps", "frame_size", "dream_horizon",
+                     "shift_augment"):
             require(getattr(self, name) >= 0, f"--{name.replace('_', '-')} must be >= 0")
         require(self.reward_weight >= 0, f"--reward-weight must be >= 0, got {self.reward_weight}")
         require(self.end_weight >= 0, f"--end-weight must be >= 0, got {self.end_weight}")
@@ -187,6 +194,27 @@ def frame_source(env_id: str) -> str:
                       "render rgb_array frames; choose an env with images or a renderer")
 
 
+def shifted(frames: np.ndarray, max_shift: int) -> Iterator[np.ndarray]:
+    """An episode's frames (T, C, H, W) moved right by each k in [-max_shift, max_shift] (the episode itself at 0)
+    whose columns that would leave the frame hold only background in every frame; the background (each channel's
+    most common value) fills the columns that open up."""
+    background = np.array([np.bincount(channel.ravel(), minlength=256).argmax()
+                           for channel in frames.swapaxes(0, 1)], dtype=frames.dtype)[:, None, None]  # (C, 1, 1)
+    plain = (frames == background).all(axis=(0, 1, 2))  # (W,) columns of background alone
+    width = frames.shape[-1]
+    for k in range(-min(max_shift, width - 1), min(max_shift, width - 1) + 1):
+        if k == 0:
+            yield frames
+        elif plain[width - k:].all() if k > 0 else plain[:-k].all():
+            moved = np.empty_like(frames)
+            moved[...] = background
+            if k > 0:
+                moved[..., k:] = frames[..., :width - k]
+            else:
+                moved[..., :k] = frames[..., -k:]
+            yield moved
+
+
 class Episodes:
     """Real episodes: frames (T + 1, C, H, W) uint8, actions (T, ...), rewards (T,), terminated at the end."""
 
@@ -205,6 +233,18 @@ class Episodes:
 
     def all_frames(self) -> np.ndarray:
         return np.concatenate(self.frames)
+
+    def with_shifts(self, max_shift: int) -> Episodes:
+        """Every episode followed by its copies moved sideways (see `shifted`); actions, rewards and ends as they
+        were."""
+        out = Episodes()
+        for frames, actions, rewards, terminated in zip(self.frames, self.actions, self.rewards, self.terminated):
+            for copy_ in shifted(frames, max_shift):
+                out.frames.append(copy_)
+                out.actions.append(actions)
+                out.rewards.append(rewards)
+                out.terminated.append(terminated)
+        return out
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"frames": torch.from_numpy(np.concatenate(self.frames)),
@@ -384,8 +424,13 @@ class WorldModel(Estimator):
         metrics["time/controller_s"] = time.perf_counter() - started
         return metrics
 
+    def training_episodes(self) -> Episodes:
+        """What V and M learn from: the real episodes, with their shifted copies under --shift-augment."""
+        shift = self.config.shift_augment
+        return self.episodes.with_shifts(shift) if shift else self.episodes
+
     def train_vae(self, updates: int) -> dict[str, float]:
-        frames = torch.from_numpy(self.episodes.all_frames())
+        frames = torch.from_numpy(self.training_episodes().all_frames())
         sums = {"vae/reconstruction_nats": 0.0, "vae/kl_nats": 0.0}
         for _ in range(updates):
             index = torch.from_numpy(self.rng.integers(len(frames), size=self.config.batch_size))
@@ -424,8 +469,9 @@ class WorldModel(Estimator):
                 ends, mask)
 
     def flatten(self) -> dict[str, torch.Tensor]:
-        """Every episode's latents (V's posterior means), actions and rewards as flat tensors with offsets."""
-        episodes = self.episodes
+        """Every training episode's latents (V's posterior means), actions and rewards as flat tensors with
+        offsets."""
+        episodes = self.training_episodes()
         lengths = torch.tensor([len(a) for a in episodes.actions])
         step_start = torch.cumsum(lengths, 0) - lengths
         return {"latents": self.encode(episodes.all_frames()), "lengths": lengths, "step_start": step_start,

@@ -10,6 +10,7 @@ import torch
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
 from agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
+from agents.worldmodel import shifted
 from gymforge import api
 from gymforge.checkpoint import load_checkpoint
 from gymforge.cli import main
@@ -175,11 +176,12 @@ def test_the_ensembles_dream_is_its_members_pessimistic_consensus():
 TINY = {"env": "gymforge/Catch-v0", "frame_size": 0, "initial_steps": 60, "collect_steps": 40, "latent_dim": 4,
         "vae_channels": [8, 16], "vae_hidden": 32, "vae_updates": 4, "vae_warmup": 4, "model_hidden": 16,
         "model_updates": 4, "batch_size": 8, "sequence_length": 8, "dream_steps": 256, "dream_horizon": 12,
-        "eval_episodes": 3, "eval_every": 1000, "checkpoint_every": 1000,
+        "eval_episodes": 3, "eval_every": 1000, "checkpoint_every": 1000, "shift_augment": 0,
         "controller_options": ["n_envs=8", "n_steps=16", "batch_size=64", "n_epochs=1"]}
 
 
-@pytest.mark.parametrize("options", [{}, {"ensemble": 2}, {"deploy": "best"}], ids=["one", "ensemble", "best"])
+@pytest.mark.parametrize("options", [{}, {"ensemble": 2}, {"deploy": "best"}, {"shift_augment": 2}],
+                         ids=["one", "ensemble", "best", "shifts"])
 def test_a_resumed_run_continues_exactly(tmp_path, options):
     whole = api.train("worldmodel", name="whole", logdir=tmp_path, progress_bar=False, preset="none",
                       **{**TINY, "steps": 140, **options})
@@ -202,6 +204,35 @@ def test_a_resumed_run_continues_exactly(tmp_path, options):
                 assert torch.equal(a["best"][part][key], b["best"][part][key]), (part, key)
     figures = [{k: v for k, v in run.read_summary()["last_eval"].items() if k != "time_s"} for run in (whole, half)]
     assert figures[0] == figures[1]
+
+
+def test_shifted_copies_move_the_whole_episode_and_lose_no_pixel_but_background():
+    """Two frames of a 1x2x5 image on a background of 7: a pixel walks from column 1 to column 2. Shifts of -1 to
+    +2 keep it inside; -2 and +3 would push it out, and a 9-pixel limit is held to the width."""
+    frames = np.full((2, 1, 2, 5), 7, np.uint8)
+    frames[0, 0, 1, 1] = frames[1, 0, 0, 2] = 200
+    copies = list(shifted(frames, 9))
+    assert len(copies) == 4 and copies[1] is frames  # k = -1, 0, 1, 2
+    for k, moved in zip((-1, 0, 1, 2), copies):
+        expected = np.full_like(frames, 7)
+        expected[0, 0, 1, 1 + k] = expected[1, 0, 0, 2 + k] = 200
+        assert np.array_equal(moved, expected), k
+    assert len(list(shifted(frames, 1))) == 3  # k = -1, 0, 1
+    assert len(list(shifted(frames, 0))) == 1
+
+
+def test_shift_augment_feeds_v_and_m_the_copies_but_plays_and_judges_on_real_episodes():
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "shift_augment": 9}))
+    learner.train_step()
+    real, training = learner.episodes, learner.training_episodes()
+    copies = [len(list(shifted(frames, 9))) for frames in real.frames]
+    assert len(training.frames) == sum(copies) > len(real.frames)  # a Catch episode leaves room to move
+    flat = learner.flatten()
+    assert len(flat["lengths"]) == sum(copies)
+    assert int(flat["lengths"].sum()) == sum(n * len(a) for n, a in zip(copies, real.actions))
+    assert learner.reward_bounds() == (float(np.concatenate(real.rewards).min()),
+                                       float(np.concatenate(real.rewards).max()))
+    learner.close()
 
 
 def test_dream_episodes_start_at_every_real_step_with_ms_state_after_the_steps_before_it():
