@@ -383,16 +383,17 @@ def test_deploy_best_acts_with_the_agent_whose_collection_returned_most():
 
 # ---- learning (slow) -----------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.skip(reason="issue 15 is open: with the preset's 3,000 real steps the dream-trained controller "
-                  "reached 0.9 on 4 of 5 seeds (1,450-2,050 steps) but not on seed 2 (best 0.70), and held it "
-                  "to the end on 3 of 5 (benchmarks/world_model.py --hold)")
 def test_a_controller_trained_only_in_the_dream_catches(tmp_path):
-    """The preset's budget of real steps (3,000) is under a third of what PPO from pixels needed (9,216-11,264);
-    best.pt is chosen on validation episodes and judged on 100 test episodes."""
+    """The preset's budget of real steps (3,000) is under a third of what PPO from pixels needed (9,216-14,336 on
+    seeds 0-6); best.pt is chosen on validation episodes and judged on 100 test episodes. With the preset the
+    controller reached 0.9 on every benchmark seed (benchmarks/world_model.py --hold; README), so a seed on
+    another CPU's path has room."""
     run = api.train("worldmodel", env="gymforge/Catch-v0", seed=shifted_seed(0), logdir=tmp_path,
                     progress_bar=False)
     learner = api.load_learner(run.path, eval_episodes=100)
     figures = learner.evaluate("test")
     learner.close()
+    print(f"MARGIN catch worldmodel seed {shifted_seed(0)}: success_rate {figures['success_rate']:.3f}, bar >= 0.9, "
+          f"margin {figures['success_rate'] - 0.9:+.3f}")
     assert run.read_summary()["progress"] <= 3_000
     assert figures["success_rate"] >= 0.9, figures
