@@ -124,8 +124,8 @@ def ratio(ours: list[float | None], reference: list[float | None], seed: int = 0
     a, b = _finite(ours), _finite(reference)
 
     def median_ratio(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        """A median that lands on "never" (or halfway to it) is infinite; ours never gives an infinite ratio,
-        whatever the reference, rather than never / never = 1."""
+        """A median that lands on "never" (or halfway to it) is infinite. Where ours is, so is the ratio, whatever
+        the reference's median (never / never is not 1)."""
         top, bottom = (np.median(values, axis=axis) for values in (x, y))
         top, bottom = (np.where(m >= UNSOLVED / 10, np.inf, m) for m in (top, bottom))
         with np.errstate(invalid="ignore"):
