@@ -14,13 +14,9 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 import torch
-from gymnasium.wrappers import FrameStackObservation, TransformObservation
-from torch import nn
-from torch.distributions import Distribution
-
-from agents.encoders import make_encoder
-from envs.observations import MASK_KEY
-from networks import (
+from gymforge.agents.encoders import make_encoder
+from gymforge.envs.observations import MASK_KEY
+from gymforge.networks import (
     BernoulliHead,
     CategoricalHead,
     DiagGaussianHead,
@@ -31,6 +27,9 @@ from networks import (
     init_module,
     layer_init,
 )
+from gymnasium.wrappers import FrameStackObservation, TransformObservation
+from torch import nn
+from torch.distributions import Distribution
 
 Memory = Literal["none", "lstm", "gru", "transformer"]
 # A policy's memory state: one RecurrentCore state per trunk (h for a GRU, (h, c) for an LSTM), or () without.

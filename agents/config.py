@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from gymforge.config import TrainConfig
-from gymforge.errors import require
+from gymforge.engine.config import TrainConfig
+from gymforge.engine.errors import require
 
 
 @dataclass

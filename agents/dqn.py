@@ -17,21 +17,21 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.agents.config import AgentConfig
+from gymforge.agents.encoders import observation_batch
+from gymforge.agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
+from gymforge.agents.q_networks import QNetwork
+from gymforge.agents.replay import ReplayBuffer, ReplaySample
+from gymforge.agents.rollout import map_observations, observation_layout
+from gymforge.agents.spaces import require_discrete_actions
+from gymforge.envs import is_atari
+from gymforge.envs.observations import MASK_KEY, PrepareObservation
+from gymforge.networks import clip_gradients, huber, interpolate, make_optimizer, mse
 
-from agents.config import AgentConfig
-from agents.encoders import observation_batch
-from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
-from agents.q_networks import QNetwork
-from agents.replay import ReplayBuffer, ReplaySample
-from agents.rollout import map_observations, observation_layout
-from agents.spaces import require_discrete_actions
-from envs import is_atari
-from envs.observations import MASK_KEY, PrepareObservation
-from gymforge import distributed
-from gymforge.errors import require
-from gymforge.estimator import Estimator
-from gymforge.seeding import stream_seed
-from networks import clip_gradients, huber, interpolate, make_optimizer, mse
+from gymforge.engine import distributed
+from gymforge.engine.errors import require
+from gymforge.engine.estimator import Estimator
+from gymforge.engine.seeding import stream_seed
 
 
 def frame_stack_of(env: gym.Env) -> int:
@@ -171,7 +171,7 @@ class DQN(Estimator):
     # ---- environments -------------------------------------------------------------------------------
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """One environment as evaluated and watched (Atari: whole games, unclipped scores)."""
-        from envs import make_atari_env, make_env
+        from gymforge.envs import make_atari_env, make_env
 
         config = self.config
         env = (make_atari_env(config.env, training=False, render_mode=render_mode, **config.env_kwargs) if self.atari
@@ -184,7 +184,7 @@ class DQN(Estimator):
             raise
 
     def make_vec_env(self) -> gym.vector.VectorEnv:
-        from envs import atari_wrappers, make_vec_env
+        from gymforge.envs import atari_wrappers, make_vec_env
 
         config = self.config
         prepare = partial(PrepareObservation, keys=config.observation_keys, verbose=False)
@@ -363,7 +363,7 @@ class DQN(Estimator):
 
     def export_module(self) -> Any:
         """The greedy policy as a torch module, for `gymforge export` (agents/policy_export.py)."""
-        from agents.policy_export import dqn_exportable
+        from gymforge.agents.policy_export import dqn_exportable
 
         return dqn_exportable(self)
 

@@ -14,11 +14,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn.functional as F
+from gymforge.networks import RecurrentCore
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from torch import nn
-
-from networks import RecurrentCore
 
 MIN_LOG_STD = -4.0  # std >= 0.018: deterministic dynamics do not blow the NLL gradients up
 

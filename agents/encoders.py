@@ -9,12 +9,12 @@ from collections.abc import Sequence
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.envs.observations import MASK_KEY, NEURAL_OBSERVATIONS
+from gymforge.envs.observations import is_image_space as _is_image_space
+from gymforge.networks import MLP, NatureCNN, SmallCNN
 from torch import nn
 
-from envs.observations import MASK_KEY, NEURAL_OBSERVATIONS
-from envs.observations import is_image_space as _is_image_space
-from gymforge.errors import ConfigError
-from networks import MLP, NatureCNN, SmallCNN
+from gymforge.engine.errors import ConfigError
 
 
 def is_image_space(space: gym.Space) -> bool:

@@ -1,7 +1,7 @@
 """Playing whole episodes with a policy: evaluation figures (batched, in a vector env), watching and recording.
 
 Evaluation protocol: every evaluation plays episodes whose seeds come from a named stream
-(gymforge.seeding.seed_stream), never from the training seeds:
+(gymforge.engine.seeding.seed_stream), never from the training seeds:
   - "validation": what the Trainer evaluates during training to choose best.pt; the same episodes every time,
     so successive evaluations compare like with like.
   - "test": what `gymforge evaluate` and the Trainer's final evaluation report; episodes no selection has seen.
@@ -20,8 +20,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from gymforge.errors import ConfigError
-from gymforge.seeding import seed_stream
+from gymforge.engine.errors import ConfigError
+from gymforge.engine.seeding import seed_stream
 
 # Environments whose reward is a success signal without an `is_success` info key: success = positive return.
 SUCCESS_ON_POSITIVE_RETURN = {"FrozenLake-v1", "FrozenLake8x8-v1"}

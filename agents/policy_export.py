@@ -11,8 +11,8 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from gymforge import export
-from gymforge.errors import ConfigError
+from gymforge.engine import export
+from gymforge.engine.errors import ConfigError
 
 
 def observation_input(space: gym.Space, algo: str) -> np.dtype:

@@ -15,20 +15,26 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.agents.actor_critic import ActorCritic, Memory, memory_window
+from gymforge.agents.config import AgentConfig
+from gymforge.agents.encoders import observation_batch
+from gymforge.agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
+from gymforge.agents.rollout import (
+    Minibatch,
+    RolloutBuffer,
+    map_observations,
+    observation_layout,
+    write_observations,
+)
+from gymforge.agents.spaces import network_action_shape, require_ppo_actions, to_env_actions
+from gymforge.envs import is_atari
+from gymforge.envs.observations import PrepareObservation
+from gymforge.networks import clip_gradients, interpolate, make_optimizer
 
-from agents.actor_critic import ActorCritic, Memory, memory_window
-from agents.config import AgentConfig
-from agents.encoders import observation_batch
-from agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
-from agents.rollout import Minibatch, RolloutBuffer, map_observations, observation_layout, write_observations
-from agents.spaces import network_action_shape, require_ppo_actions, to_env_actions
-from envs import is_atari
-from envs.observations import PrepareObservation
-from gymforge import distributed
-from gymforge.errors import ConfigError, require
-from gymforge.estimator import Estimator
-from gymforge.seeding import stream_seed
-from networks import clip_gradients, interpolate, make_optimizer
+from gymforge.engine import distributed
+from gymforge.engine.errors import ConfigError, require
+from gymforge.engine.estimator import Estimator
+from gymforge.engine.seeding import stream_seed
 
 
 @dataclass
@@ -185,7 +191,7 @@ class PPO(Estimator):
         return self.config.env_kwargs
 
     def wrappers(self, training: bool) -> list[Any]:
-        from envs import RenderedFrames, atari_wrappers, pixel_wrappers
+        from gymforge.envs import RenderedFrames, atari_wrappers, pixel_wrappers
 
         config = self.config
         prepare = partial(PrepareObservation, keys=config.observation_keys)
@@ -206,7 +212,7 @@ class PPO(Estimator):
         return stack
 
     def make_vec_env(self) -> gym.vector.VectorEnv:
-        from envs import NormalizeObservation, NormalizeReward, make_vec_env
+        from gymforge.envs import NormalizeObservation, NormalizeReward, make_vec_env
 
         config = self.config
         envs = make_vec_env(config.env, config.n_envs, seed=config.seed, vectorization=config.vectorization,
@@ -220,7 +226,7 @@ class PPO(Estimator):
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """One env as training sees it (Atari: whole games, raw scores); observation normalization, frozen,
         happens in act()."""
-        from envs import make_env
+        from gymforge.envs import make_env
 
         kwargs = {"render_mode": render_mode, **self.make_kwargs}  # rendered frames need rgb_array
         env = make_env(self.config.env, **kwargs)
@@ -232,7 +238,7 @@ class PPO(Estimator):
 
     def obs_statistics(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(mean, std) the observations are normalized with, or None."""
-        from envs import normalization_state
+        from gymforge.envs import normalization_state
 
         state = normalization_state(self.envs).get("NormalizeObservation")
         if state is None:
@@ -420,18 +426,18 @@ class PPO(Estimator):
 
     def export_module(self) -> Any:
         """The greedy policy as a torch module, for `gymforge export` (agents/policy_export.py)."""
-        from agents.policy_export import ppo_exportable
+        from gymforge.agents.policy_export import ppo_exportable
 
         return ppo_exportable(self)
 
     # ---- checkpoint ---------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
-        from envs import normalization_state
+        from gymforge.envs import normalization_state
 
         return {"updates": self.updates, "normalization": map_arrays(normalization_state(self.envs), torch.from_numpy)}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        from envs import load_normalization_state
+        from gymforge.envs import load_normalization_state
 
         self.updates = int(state["updates"])
         # Episodes in flight are not saved: a resumed run starts fresh, deterministically seeded episodes,

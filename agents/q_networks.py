@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import gymnasium as gym
 import torch
+from gymforge.agents.encoders import make_encoder
 from torch import nn
-
-from agents.encoders import make_encoder
 
 
 class QNetwork(nn.Module):

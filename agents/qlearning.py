@@ -14,17 +14,17 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.agents.config import AgentConfig
+from gymforge.agents.episodes import episode_metrics, evaluate_greedy
+from gymforge.agents.spaces import require_discrete_actions
+from gymforge.envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
+from gymforge.envs.errors import EnvError
+from gymforge.envs.observations import NEURAL_OBSERVATIONS
+from gymforge.networks import ScheduleKind, interpolate
 
-from agents.config import AgentConfig
-from agents.episodes import episode_metrics, evaluate_greedy
-from agents.spaces import require_discrete_actions
-from envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
-from envs.errors import EnvError
-from envs.observations import NEURAL_OBSERVATIONS
-from gymforge.errors import ConfigError, require
-from gymforge.estimator import Estimator
-from gymforge.seeding import stream_seed
-from networks import ScheduleKind, interpolate
+from gymforge.engine.errors import ConfigError, require
+from gymforge.engine.estimator import Estimator
+from gymforge.engine.seeding import stream_seed
 
 
 @dataclass
@@ -105,7 +105,7 @@ class QLearning(Estimator):
     # ---- environment --------------------------------------------------------------------------------
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """The training environment, with the discretizer when the config asks for bins."""
-        from envs import make_env
+        from gymforge.envs import make_env
 
         config = self.config
         env = make_env(config.env, render_mode=render_mode, **config.env_kwargs)
@@ -235,7 +235,7 @@ class QLearning(Estimator):
 
     def log_media(self, logger: Any, step: int) -> None:
         """For grid worlds: state values as colours and the greedy action as arrows."""
-        from envs import grid_image
+        from gymforge.envs import grid_image
 
         values = self.values
         image = grid_image(self.eval_env, values.max(axis=1), values.argmax(axis=1))

@@ -16,8 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-
-from agents.rollout import map_observations, write_observations, zeros_observations
+from gymforge.agents.rollout import map_observations, write_observations, zeros_observations
 
 
 class ReplaySample(NamedTuple):

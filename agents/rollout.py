@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.agents.actor_critic import map_state
 
-from agents.actor_critic import map_state
 
 def map_observations(observations: Any, function: Any) -> Any:
     """Apply `function` to an observation batch: one array/tensor, or each of a Dict observation's."""

@@ -19,19 +19,19 @@ from typing import Any, ClassVar, Iterator, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.agents.config import AgentConfig
+from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
+from gymforge.agents.episodes import episode_seeds
+from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.generative.metrics import bernoulli_log_likelihood, gaussian_kl
+from gymforge.generative.vae import VAEConfig, VAEModel
+from gymforge.networks import make_optimizer
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
-from agents.config import AgentConfig
-from agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
-from agents.episodes import episode_seeds
-from agents.ppo import PPO, PPOConfig
-from generative.metrics import bernoulli_log_likelihood, gaussian_kl
-from generative.vae import VAEConfig, VAEModel
-from gymforge.config import config_from_dict
-from gymforge.errors import ConfigError, require
-from gymforge.estimator import Estimator
-from gymforge.seeding import stream_seed
-from networks import make_optimizer
+from gymforge.engine.config import config_from_dict
+from gymforge.engine.errors import ConfigError, require
+from gymforge.engine.estimator import Estimator
+from gymforge.engine.seeding import stream_seed
 
 HORIZONS = (1, 5, 15)
 MAX_DREAM_STARTS = 16_384  # real steps the dream may start from, drawn afresh each iteration (memory: H floats each)
@@ -159,7 +159,7 @@ class FrameObservation(gym.ObservationWrapper):
     grey; size 0 keeps theirs. Envs without pixel observations come here as envs.RenderedFrames."""
 
     def __init__(self, env: gym.Env, size: int, grayscale: bool) -> None:
-        from envs.frames import _as_hwc
+        from gymforge.envs.frames import _as_hwc
 
         super().__init__(env)
         self.size, self.grayscale = size, grayscale
@@ -168,7 +168,7 @@ class FrameObservation(gym.ObservationWrapper):
         self.observation_space = gym.spaces.Box(0, 255, (channels, size or height, size or width), np.uint8)
 
     def observation(self, observation: Any) -> np.ndarray:
-        from envs.frames import _as_hwc, _resize
+        from gymforge.envs.frames import _as_hwc, _resize
 
         image = _as_hwc(observation)
         if self.size:
@@ -180,7 +180,7 @@ class FrameObservation(gym.ObservationWrapper):
 
 def frame_source(env_id: str) -> str:
     """"observation" for pixel observations, "render" for envs that render rgb_array frames; else refuse."""
-    from envs import make_env
+    from gymforge.envs import make_env
 
     env = make_env(env_id)
     try:
@@ -310,7 +310,7 @@ class WorldModel(Estimator):
     # ---- environments and acting --------------------------------------------------------------------
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """The real env with frame observations (watch and --record use it too)."""
-        from envs import RenderedFrames, make_env
+        from gymforge.envs import RenderedFrames, make_env
 
         config = self.config
         if self.source == "render":

@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from benchmarks.stats import race_arguments, Curve, Evaluator, compare, table  # noqa: E402
+from benchmarks.stats import Curve, Evaluator, compare, race_arguments, table  # noqa: E402
 
 ENV_ID = "CartPole-v1"
 SOLVED = 475.0
@@ -56,9 +56,10 @@ def finish(library: str, seed: int, steps: int, curve: Curve, started: float, ev
 
 
 def run_gymforge(seed: int, overrides: dict) -> dict:
-    from agents.dqn import DQN
-    from gymforge.api import make_config
-    from gymforge.seeding import seed_everything
+    from gymforge.agents.dqn import DQN
+
+    from gymforge.app.api import make_config
+    from gymforge.engine.seeding import seed_everything
 
     seed_everything(seed)
     started = time.perf_counter()

@@ -26,9 +26,10 @@ SOLVED = 200.0
 
 
 def main() -> None:
-    from agents.dqn import DQN
-    from gymforge.api import make_config
-    from gymforge.seeding import seed_everything
+    from gymforge.agents.dqn import DQN
+
+    from gymforge.app.api import make_config
+    from gymforge.engine.seeding import seed_everything
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)

@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-import envs  # registers gymforge/Catch-v0
+import gymforge.envs  # noqa: F401  registers gymforge/Catch-v0
 
 
 def _time_single(env: gym.Env, seconds: float) -> float:

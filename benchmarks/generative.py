@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
+from gymforge.generative.metrics import bernoulli_log_likelihood, gaussian_kl, sample_figures
 
-from generative.metrics import bernoulli_log_likelihood, gaussian_kl, sample_figures
-from gymforge import api
+from gymforge.app import api
 
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 TEXTBOOK = {"critic_shift": 0, "label_smoothing": 0.0, "critic_batch_norm": True}

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from gymforge import api
+from gymforge.app import api
 
 MODELS = {  # name: (algorithm, extra options beyond the digits preset)
     "vae": ("vae", {}),
@@ -71,7 +71,7 @@ def train_one(name: str, seed: int, logdir: Path, scale: float, grids: Path | No
             figures["passes"] = passes(name, figures)
         result[checkpoint] = figures
     if grids is not None:  # the picture a person would look at: samples, or inputs beside outputs
-        from generative.images import save_png
+        from gymforge.generative.images import save_png
 
         has_prior = getattr(learner, "has_prior", False)
         save_png(grids / f"{name}-{seed}.png", learner.sample_grid(64, seed=0, reconstruct=not has_prior))

@@ -27,7 +27,7 @@ from benchmarks.ppo_mujoco import play  # noqa: E402  (one evaluator for both PP
 
 
 def main() -> None:
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=250_000, help="agent steps")

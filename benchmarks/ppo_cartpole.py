@@ -28,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.stats import race_arguments, Curve, Evaluator, compare, table  # noqa: E402
+from benchmarks.stats import Curve, Evaluator, compare, race_arguments, table  # noqa: E402
 
 ENV_ID, BUDGET, EVAL_EVERY, EVAL_EPISODES, FINAL_EPISODES, SOLVED = "CartPole-v1", 100_000, 5_000, 20, 100, 475.0
 # RL Baselines3 Zoo, hyperparams/ppo.yml, CartPole-v1 (tuned): lin_ means linear decay to 0 over the budget.
@@ -70,7 +70,7 @@ class Race:
 
 
 def run_gymforge(seed: int, overrides: dict) -> dict:
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     race = Race("gymforge", seed)
     learner = build_learner("ppo", make_config("ppo", {"env": ENV_ID, "seed": seed, "steps": BUDGET, **overrides}))
@@ -119,7 +119,7 @@ def warm_up() -> None:
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     learner = build_learner("ppo", make_config("ppo", {"env": ENV_ID, "seed": 999}))
     learner.train_step()

@@ -70,7 +70,7 @@ def report(name: str, steps: int, started: float, eval_seconds: float, score: fl
 
 
 def run_gymforge(env_id: str, steps: int, seed: int, eval_every: int, episodes: int, overrides: dict) -> dict:
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     torch.set_num_threads(1)
     config = make_config("ppo", {**overrides, "env": env_id, "steps": steps, "seed": seed}, preset=env_id)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def run_to_bar(env: str, bar: float, budget: int, seed: int = 0, **options) -> dict:
     """Train to `budget` steps (stopping early once over the bar); evaluations follow the preset's eval_every."""
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     torch.set_num_threads(1)
     config = make_config("ppo", {"env": env, "steps": budget, "seed": seed, **options})

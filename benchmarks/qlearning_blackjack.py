@@ -25,8 +25,9 @@ BAR, OPTIMAL, TEST_SEED = -0.07, -0.045, 1_000_000
 
 
 def run(seed: int, episodes: int) -> dict:
-    from agents.episodes import play_episodes
-    from gymforge.api import build_learner, make_config
+    from gymforge.agents.episodes import play_episodes
+
+    from gymforge.app.api import build_learner, make_config
 
     config = make_config("qlearning", {"env": "Blackjack-v1", "seed": seed})
     started = time.perf_counter()

@@ -11,7 +11,6 @@ seed is reported as null (JSON has no infinity).
 from __future__ import annotations
 
 import argparse
-
 import math
 import time
 from collections.abc import Callable

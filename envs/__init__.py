@@ -3,26 +3,26 @@
 Importing `envs` registers the gymforge environments (`gymforge/Catch-v0`, ...) with Gymnasium.
 """
 
-from envs.atari import EpisodicLife, FireReset, atari_wrappers, make_atari_env
-from envs.cartpole_no_velocity import CartPoleNoVelocityEnv
-from envs.catch import CatchEnv
-from envs.discretize import DiscretizeObservation
-from envs.errors import EnvError
-from envs.frames import FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
-from envs.grid_image import grid_image
-from envs.gridworld import LAYOUTS, GridWorldEnv
-from envs.make import is_atari, make_env, make_vec_env, resolve_env_id
-from envs.normalize import (
+from gymforge.envs.atari import EpisodicLife, FireReset, atari_wrappers, make_atari_env
+from gymforge.envs.cartpole_no_velocity import CartPoleNoVelocityEnv
+from gymforge.envs.catch import CatchEnv
+from gymforge.envs.discretize import DiscretizeObservation
+from gymforge.envs.errors import EnvError
+from gymforge.envs.frames import FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
+from gymforge.envs.grid_image import grid_image
+from gymforge.envs.gridworld import LAYOUTS, GridWorldEnv
+from gymforge.envs.make import is_atari, make_env, make_vec_env, resolve_env_id
+from gymforge.envs.normalize import (
     NormalizeObservation,
     NormalizeReward,
     RunningMeanStd,
     load_normalization_state,
     normalization_state,
 )
-from envs.pixels import RenderedFrames, StackedChannels, pixel_wrappers
-from envs.registration import ENV_IDS, register_envs
-from envs.tmaze import TMazeEnv
-from envs.video import gif_bytes, record_episode, save_video
+from gymforge.envs.pixels import RenderedFrames, StackedChannels, pixel_wrappers
+from gymforge.envs.registration import ENV_IDS, register_envs
+from gymforge.envs.tmaze import TMazeEnv
+from gymforge.envs.video import gif_bytes, record_episode, save_video
 
 __all__ = [
     "ENV_IDS",

@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+from gymforge.envs.errors import EnvError
+from gymforge.envs.make import make_env, resolve_env_id
 from gymnasium.wrappers import AtariPreprocessing, ClipReward, FrameStackObservation
-
-from envs.errors import EnvError
-from envs.make import make_env, resolve_env_id
 
 
 class EpisodicLife(gym.Wrapper):

@@ -6,10 +6,9 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.rendering import PygameWindow, upscale
 from gymnasium import spaces
-
-from envs.errors import EnvError
-from envs.rendering import PygameWindow, upscale
 
 _BACKGROUND = np.array([20, 20, 30], dtype=np.uint8)
 _BALL = np.array([240, 80, 60], dtype=np.uint8)

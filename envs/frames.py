@@ -9,11 +9,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.make import make_env
 from PIL import Image
 from tqdm import tqdm
-
-from envs.errors import EnvError
-from envs.make import make_env
 
 
 def _as_hwc(observation: Any) -> np.ndarray:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.gridworld import GridWorldEnv
+from gymforge.envs.rendering import draw_grid
 from gymnasium.envs.toy_text.cliffwalking import CliffWalkingEnv
 from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv
-
-from envs.errors import EnvError
-from envs.gridworld import GridWorldEnv
-from envs.rendering import draw_grid
 
 # Each environment's action number -> arrow direction (0 = up, 1 = right, 2 = down, 3 = left).
 _FROZEN_LAKE_DIRECTIONS = np.array([3, 2, 1, 0])  # FrozenLake: 0 = left, 1 = down, 2 = right, 3 = up

@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.rendering import PygameWindow, draw_grid
 from gymnasium import spaces
-
-from envs.errors import EnvError
-from envs.rendering import PygameWindow, draw_grid
 
 # 'S' start, '.' floor, '#' wall, 'G' goal (ends the episode), 'L' lava (ends it, badly),
 # 'C' cliff (a penalty and back to the start, as in Gymnasium's CliffWalking).

@@ -16,10 +16,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.observations import MASK_KEY, ActionMaskInObservation
 from gymnasium.vector import AsyncVectorEnv, SyncVectorEnv, VectorEnv
-
-from envs.errors import EnvError
-from envs.observations import MASK_KEY, ActionMaskInObservation
 
 Wrapper = Callable[[gym.Env], gym.Env]
 

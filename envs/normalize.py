@@ -15,11 +15,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from gymnasium.wrappers import utils as gym_utils
 from gymnasium.wrappers import vector as gym_vector
-
-from envs.errors import EnvError
 
 
 class RunningMeanStd(gym_utils.RunningMeanStd):

@@ -21,9 +21,8 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
 from gymnasium import spaces
-
-from envs.errors import EnvError
 
 MASK_KEY = "action_mask"
 VECTOR_KEY = "vector"

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.frames import _as_hwc, _resize
+from gymforge.envs.observations import is_image_space
 from gymnasium import spaces
 from gymnasium.wrappers import FrameStackObservation, GrayscaleObservation, MaxAndSkipObservation
-
-from envs.errors import EnvError
-from envs.frames import _as_hwc, _resize
-from envs.observations import is_image_space
 
 
 class RenderedFrames(gym.ObservationWrapper):

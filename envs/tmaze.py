@@ -9,10 +9,9 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from gymforge.envs.errors import EnvError
+from gymforge.envs.rendering import PygameWindow, upscale
 from gymnasium import spaces
-
-from envs.errors import EnvError
-from envs.rendering import PygameWindow, upscale
 
 _WALL = np.array([20, 20, 30], dtype=np.uint8)
 _FLOOR = np.array([90, 90, 100], dtype=np.uint8)

@@ -14,8 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.errors import EnvError
+from gymforge.envs.errors import EnvError
 
 
 def record_episode(

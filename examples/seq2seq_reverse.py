@@ -3,7 +3,7 @@
 It shows the parts of networks/ that no algorithm of gymforge uses yet, in the smallest task that needs them:
   - recurrent: networks.RecurrentSeq2Seq, a bidirectional GRU encoder and a decoder that attends to every
     encoder step with additive (Bahdanau) or multiplicative (Luong: general, dot) attention (networks.attention);
-  - transformer: networks.TransformerSeq2Seq, built from the encoder and decoder blocks of networks.transformer.
+  - transformer: gymforge.networks.TransformerSeq2Seq, built from the encoder and decoder blocks of gymforge.networks.transformer.
 Reversing needs attention: the first digit out is the last one in, so a decoder that saw only a summary of the
 input would have to squeeze every position into it.
 
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from networks import RecurrentSeq2Seq, TransformerSeq2Seq, make_optimizer  # noqa: E402
+from gymforge.networks import RecurrentSeq2Seq, TransformerSeq2Seq, make_optimizer  # noqa: E402
 
 MODELS = ("recurrent-additive", "recurrent-general", "transformer")
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import torch
+from gymforge.generative.config import GenerativeConfig
+from gymforge.generative.learner import GenerativeLearner
+from gymforge.generative.metrics import bernoulli_log_likelihood, reconstruction_error
+from gymforge.networks import MLP, ConvDecoder, ConvEncoder, make_optimizer
 from torch import nn
 
-from generative.config import GenerativeConfig
-from generative.learner import GenerativeLearner
-from generative.metrics import bernoulli_log_likelihood, reconstruction_error
-from gymforge.errors import require
-from gymforge.seeding import stream_seed
-from networks import MLP, ConvDecoder, ConvEncoder, make_optimizer
+from gymforge.engine.errors import require
+from gymforge.engine.seeding import stream_seed
 
 
 @dataclass

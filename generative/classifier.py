@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 
 import torch
+from gymforge.generative.data import ImageData, augment
+from gymforge.networks import MLP, ConvEncoder, cross_entropy, make_optimizer
 from torch import nn
 
-from generative.data import ImageData, augment
-from gymforge.seeding import torch_threads
-from networks import MLP, ConvEncoder, cross_entropy, make_optimizer
+from gymforge.engine.seeding import torch_threads
 
 VERSION = 1  # bump when the architecture or recipe changes: old cache files are then ignored
 FEATURES = 128

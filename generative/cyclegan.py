@@ -19,19 +19,19 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
+from gymforge.generative.config import GenerativeConfig
+from gymforge.generative.data import Batches, load_data, read_folder, to_tensor
+from gymforge.generative.gan import ConvCritic
+from gymforge.generative.image_pool import ImagePool
+from gymforge.generative.images import make_grid
+from gymforge.generative.learner import GenerativeLearner
+from gymforge.generative.metrics import reconstruction_error
+from gymforge.networks import ConvDecoder, ConvEncoder, ResidualBlock, init_module, make_optimizer
 from torch import nn
 
-from generative.config import GenerativeConfig
-from generative.data import Batches, load_data, read_folder, to_tensor
-from generative.gan import ConvCritic
-from generative.image_pool import ImagePool
-from generative.images import make_grid
-from generative.learner import GenerativeLearner
-from generative.metrics import reconstruction_error
-from gymforge import distributed
-from gymforge.errors import UserError, require
-from gymforge.seeding import stream_seed
-from networks import ConvDecoder, ConvEncoder, ResidualBlock, init_module, make_optimizer
+from gymforge.engine import distributed
+from gymforge.engine.errors import UserError, require
+from gymforge.engine.seeding import stream_seed
 
 Style = Literal["none", "thick", "invert"]
 

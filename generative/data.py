@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gymforge.errors import ConfigError
-from gymforge.seeding import FIXED, seed_stream
+from gymforge.engine.errors import ConfigError
+from gymforge.engine.seeding import FIXED, seed_stream
 
 NAMED = ("digits", "mnist", "fashion-mnist", "cifar10")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -167,7 +167,7 @@ def read_folder(folder: Path) -> tuple[np.ndarray, np.ndarray | None, list[str]]
 
 def read_frames(path: Path) -> np.ndarray:
     """Frames collected from an environment (envs.save_frames / `gymforge collect`)."""
-    from envs import EnvError, load_frames
+    from gymforge.envs import EnvError, load_frames
 
     try:
         frames = load_frames(path)

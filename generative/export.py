@@ -8,8 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gymforge.errors import ConfigError
-from gymforge.export import Exportable
+from gymforge.engine.export import Exportable
 
 
 class Generator(nn.Module):
@@ -25,11 +24,7 @@ class Generator(nn.Module):
 
 
 def generator_exportable(learner: Any) -> Exportable:
-    """The hook behind GenerativeLearner.export_module()."""
-    from generative.learner import GenerativeLearner
-
-    if type(learner).decode is GenerativeLearner.decode or not learner.latent_dim:
-        raise ConfigError(f"{learner.name} has no latent -> image generator to export (ae, vae and the GANs do)")
+    """The hook behind GenerativeLearner.export_module(), which checks first that the learner has a generator."""
     learner.device = torch.device("cpu")
     for network in learner.networks.values():
         network.cpu()

@@ -14,14 +14,14 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
+from gymforge.generative.config import GenerativeConfig
+from gymforge.generative.data import augment
+from gymforge.generative.learner import GenerativeLearner
+from gymforge.networks import MLP, ConvDecoder, ConvEncoder, init_module, make_optimizer
 from torch import nn
 
-from generative.config import GenerativeConfig
-from generative.data import augment
-from generative.learner import GenerativeLearner
-from gymforge.errors import ConfigError, require
-from gymforge.seeding import stream_seed
-from networks import MLP, ConvDecoder, ConvEncoder, init_module, make_optimizer
+from gymforge.engine.errors import ConfigError, require
+from gymforge.engine.seeding import stream_seed
 
 
 @dataclass

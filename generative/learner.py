@@ -17,18 +17,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from gymforge.generative.classifier import Classifier, get_classifier
+from gymforge.generative.config import GenerativeConfig
+from gymforge.generative.data import Batches, augment, load_data
+from gymforge.generative.images import make_grid
+from gymforge.generative.metrics import sample_figures
 from torch import nn
 
-from generative.classifier import Classifier, get_classifier
-from generative.config import GenerativeConfig
-from generative.data import Batches, augment, load_data
-from generative.images import make_grid
-from generative.metrics import sample_figures
-from gymforge import distributed
-from gymforge.errors import ConfigError, UserError
-from gymforge.estimator import Estimator
-from gymforge.learner import check_split
-from gymforge.seeding import FIXED, stream_seed
+from gymforge.engine import distributed
+from gymforge.engine.errors import ConfigError, UserError
+from gymforge.engine.estimator import Estimator
+from gymforge.engine.learner import check_split
+from gymforge.engine.seeding import FIXED, stream_seed
 
 
 class GenerativeLearner(Estimator):
@@ -279,8 +279,10 @@ class GenerativeLearner(Estimator):
 
     def export_module(self) -> Any:
         """The generator as a torch module, latent (B, D) [and labels (B,)] -> images in [0, 1], for `gymforge export`."""
-        from generative.export import generator_exportable
+        from gymforge.generative.export import generator_exportable
 
+        if type(self).decode is GenerativeLearner.decode or not self.latent_dim:
+            raise ConfigError(f"{self.name} has no latent -> image generator to export (ae, vae and the GANs do)")
         return generator_exportable(self)
 
     # ---- checkpoint ---------------------------------------------------------------------------------

@@ -20,14 +20,19 @@ from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
+from gymforge.generative.config import GenerativeConfig
+from gymforge.generative.learner import GenerativeLearner
+from gymforge.generative.metrics import (
+    bernoulli_log_likelihood,
+    gaussian_kl,
+    gaussian_log_density,
+    reconstruction_error,
+)
+from gymforge.networks import ConvDecoder, ConvEncoder, make_optimizer
 from torch import nn
 
-from generative.config import GenerativeConfig
-from generative.learner import GenerativeLearner
-from generative.metrics import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density, reconstruction_error
-from gymforge.errors import require
-from gymforge.seeding import FIXED, stream_seed
-from networks import ConvDecoder, ConvEncoder, make_optimizer
+from gymforge.engine.errors import require
+from gymforge.engine.seeding import FIXED, stream_seed
 
 LEVELS = 256  # the logistic likelihood's grey levels
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import torch
+from gymforge.generative.gan import AdversarialLearner, GANConfig
 
-from generative.gan import AdversarialLearner, GANConfig
-from gymforge.errors import require
+from gymforge.engine.errors import require
 
 
 @dataclass

@@ -1,5 +1,5 @@
 import sys
 
-from gymforge.cli import main
+from gymforge.app.cli import main
 
 sys.exit(main())

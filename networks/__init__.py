@@ -1,19 +1,19 @@
 """Neural-network building blocks shared by agents/ and generative/; imports only torch and numpy."""
 
-from networks.activations import ACTIVATIONS, make_activation
-from networks.attention import LUONG_SCORES, AdditiveAttention, MultiplicativeAttention
-from networks.conv_decoder import ConvDecoder, conv_transpose_output_size
-from networks.conv_encoder import ConvEncoder, conv_output_size
-from networks.distributions import (
+from gymforge.networks.activations import ACTIVATIONS, make_activation
+from gymforge.networks.attention import LUONG_SCORES, AdditiveAttention, MultiplicativeAttention
+from gymforge.networks.conv_decoder import ConvDecoder, conv_transpose_output_size
+from gymforge.networks.conv_encoder import ConvEncoder, conv_output_size
+from gymforge.networks.distributions import (
     BernoulliHead,
     CategoricalHead,
     DiagGaussianHead,
     MultiCategorical,
     MultiCategoricalHead,
 )
-from networks.image_encoders import NatureCNN, SmallCNN
-from networks.init import INITIALIZERS, init_module, initialize_, layer_init
-from networks.losses import (
+from gymforge.networks.image_encoders import NatureCNN, SmallCNN
+from gymforge.networks.init import INITIALIZERS, init_module, initialize_, layer_init
+from gymforge.networks.losses import (
     LOSSES,
     bce_with_logits,
     cross_entropy,
@@ -24,22 +24,29 @@ from networks.losses import (
     pseudo_huber,
     smooth_labels,
 )
-from networks.mlp import MLP
-from networks.multihead import MultiHeadAttention, causal_mask, scaled_dot_product_attention
-from networks.optim import OPTIMIZERS, make_optimizer, parameter_groups
-from networks.positional import (
+from gymforge.networks.mlp import MLP
+from gymforge.networks.multihead import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from gymforge.networks.optim import OPTIMIZERS, make_optimizer, parameter_groups
+from gymforge.networks.positional import (
     POSITIONAL_ENCODINGS,
     LearnedPositionalEncoding,
     SinusoidalPositionalEncoding,
     make_positional_encoding,
 )
-from networks.recurrent import RECURRENT_KINDS, RecurrentCore
-from networks.regularization import clip_gradients, l1_penalty, l2_penalty
-from networks.residual import ResidualBlock
-from networks.schedules import SCHEDULES, ScheduleKind, interpolate, make_lr_scheduler, make_schedule, schedule_value
-from networks.seq2seq_recurrent import SEQ2SEQ_ATTENTIONS, RecurrentSeq2Seq
-from networks.seq2seq_transformer import TransformerSeq2Seq
-from networks.transformer import (
+from gymforge.networks.recurrent import RECURRENT_KINDS, RecurrentCore
+from gymforge.networks.regularization import clip_gradients, l1_penalty, l2_penalty
+from gymforge.networks.residual import ResidualBlock
+from gymforge.networks.schedules import (
+    SCHEDULES,
+    ScheduleKind,
+    interpolate,
+    make_lr_scheduler,
+    make_schedule,
+    schedule_value,
+)
+from gymforge.networks.seq2seq_recurrent import SEQ2SEQ_ATTENTIONS, RecurrentSeq2Seq
+from gymforge.networks.seq2seq_transformer import TransformerSeq2Seq
+from gymforge.networks.transformer import (
     TransformerDecoder,
     TransformerDecoderBlock,
     TransformerEncoder,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from gymforge.networks.activations import make_activation
+from gymforge.networks.conv_encoder import ConvEncoder, _per_layer, conv_output_size
 from torch import nn
-
-from networks.activations import make_activation
-from networks.conv_encoder import ConvEncoder, _per_layer, conv_output_size
 
 
 def conv_transpose_output_size(

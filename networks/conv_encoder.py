@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from gymforge.networks.activations import make_activation
 from torch import nn
-
-from networks.activations import make_activation
 
 POOLINGS = ("max", "avg")
 

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import torch
+from gymforge.networks.init import layer_init
 from torch import nn
 from torch.distributions import Bernoulli, Categorical, Distribution, Independent, Normal, constraints
-
-from networks.init import layer_init
 
 ILLEGAL_LOGIT = -1e8  # not -inf: 0 * -inf would make the entropy NaN
 

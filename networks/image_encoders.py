@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from gymforge.networks.conv_encoder import ConvEncoder
 from torch import nn
-
-from networks.conv_encoder import ConvEncoder
 
 
 class NatureCNN(nn.Module):

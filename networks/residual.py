@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch
+from gymforge.networks.activations import make_activation
 from torch import nn
-
-from networks.activations import make_activation
 
 
 class ResidualBlock(nn.Module):

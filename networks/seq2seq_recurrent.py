@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import torch
+from gymforge.networks.attention import AdditiveAttention, MultiplicativeAttention
+from gymforge.networks.recurrent import RecurrentCore, State
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-from networks.attention import AdditiveAttention, MultiplicativeAttention
-from networks.recurrent import RecurrentCore, State
 
 SEQ2SEQ_ATTENTIONS = ("additive", "general", "dot")
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
+from gymforge.networks.positional import make_positional_encoding
+from gymforge.networks.transformer import TransformerDecoder, TransformerEncoder
 from torch import nn
-
-from networks.positional import make_positional_encoding
-from networks.transformer import TransformerDecoder, TransformerEncoder
 
 
 class TransformerSeq2Seq(nn.Module):

@@ -4,10 +4,9 @@ the warmup that post-norm needs."""
 from __future__ import annotations
 
 import torch
+from gymforge.networks.mlp import MLP
+from gymforge.networks.multihead import MultiHeadAttention
 from torch import nn
-
-from networks.mlp import MLP
-from networks.multihead import MultiHeadAttention
 
 
 class TransformerEncoderBlock(nn.Module):

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.actor_critic import ActorCritic
+from gymforge.agents.spaces import (
+    from_env_actions,
+    network_action_shape,
+    require_discrete_actions,
+    to_env_actions,
+)
 from gymnasium import spaces
 
-from agents.actor_critic import ActorCritic
-from agents.spaces import from_env_actions, network_action_shape, require_discrete_actions, to_env_actions
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 
 
 def test_discrete_start_is_added_on_the_way_out_and_removed_on_the_way_in():

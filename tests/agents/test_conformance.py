@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from gymforge.cli import main
+from gymforge.app.cli import main
 from tests.agents.conformance_envs import env_id
 from tests.helpers import ROOT
 

@@ -4,12 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.dqn import DQN, DQNConfig
+from gymforge.agents.q_networks import QNetwork
+from gymforge.envs import make_vec_env
 from torch import nn
 
-from agents.dqn import DQN, DQNConfig
-from agents.q_networks import QNetwork
-from envs import make_vec_env
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 from tests.helpers import gymforge
 
 TINY = {"steps": 3_000, "learning_starts": 200, "buffer_size": 2_000, "hidden_sizes": (16, 16), "log_every": 500,

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.dqn import DQN, DQNConfig
 
-from agents.dqn import DQN, DQNConfig
-from gymforge import api
-from gymforge.cli import main
-from gymforge.registry import get_algorithm
+from gymforge.app import api
+from gymforge.app.cli import main
+from gymforge.engine.registry import get_algorithm
 from tests.helpers import scalar_steps, shifted_seed
 
 PRESET_ENVS = ["CartPole-v1", "Acrobot-v1", "LunarLander-v3", "MountainCar-v0", "gymforge/Catch-v0", "ALE/Pong-v5",

@@ -6,9 +6,7 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
-
-from agents.episodes import (
+from gymforge.agents.episodes import (
     MAX_STEPS_WITHOUT_LIMIT,
     EpisodeResult,
     episode_seeds,
@@ -18,9 +16,11 @@ from agents.episodes import (
     t_quantile,
     wilson_interval,
 )
-from gymforge import api
-from gymforge.cli import main
-from gymforge.errors import ConfigError
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from gymforge.app import api
+from gymforge.app.cli import main
+from gymforge.engine.errors import ConfigError
 from tests.helpers import gymforge
 
 

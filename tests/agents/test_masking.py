@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.dqn import DQN, DQNConfig, masked_q
+from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.envs import make_env
+from gymforge.networks import CategoricalHead
 
-from agents.dqn import DQN, DQNConfig, masked_q
-from agents.ppo import PPO, PPOConfig
-from envs import make_env
-from gymforge.seeding import seed_everything
-from networks import CategoricalHead
+from gymforge.engine.seeding import seed_everything
 from tests.agents.conformance_envs import EPISODE_LENGTH, env_id
 from tests.helpers import shifted_seed
 

@@ -7,11 +7,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.actor_critic import ActorCritic
+from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.agents.rollout import Minibatch
 
-from agents.actor_critic import ActorCritic
-from agents.ppo import PPO, PPOConfig
-from agents.rollout import Minibatch
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 from tests.helpers import gymforge, shifted_seed
 
 
@@ -164,7 +164,7 @@ def test_policies_for_memory_and_pixels_train_and_act(env, options):
 
 def test_ppo_learns_cartpole_quickly():
     """The CartPole preset on a fifth of its budget (the 475 bar is benchmarks/ppo_cartpole.py's job)."""
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     agent = build_learner("ppo", make_config("ppo", {"env": "CartPole-v1", "steps": 20_000, "eval_episodes": 10}))
     while agent.progress < 20_000:
@@ -178,7 +178,7 @@ def test_cartpole_preset_still_balances_the_pole_at_the_end_of_its_budget():
     """Regression: at lr 4e-3 the preset solved early and then collapsed (seed 0 ended its 100k steps at 125),
     so the README's main command handed users a poor agent. The policy at the END must be a solved one: at least
     2 of 3 seeds hold >= 475 over 50 test episodes."""
-    from gymforge.api import build_learner, make_config
+    from gymforge.app.api import build_learner, make_config
 
     results = []
     for base in (0, 1, 2):
@@ -195,7 +195,7 @@ def test_cartpole_preset_still_balances_the_pole_at_the_end_of_its_budget():
 
 def test_cli_trains_evaluates_and_records_a_normalized_continuous_policy(tmp_path, capsys):
     """Observation statistics travel in the checkpoint: evaluate and watch see what training saw."""
-    from gymforge.cli import main
+    from gymforge.app.cli import main
 
     logdir = str(tmp_path)
     assert main(["train", "ppo", "--env", "Pendulum-v1", "--steps", "2048", "--n-envs", "2", "--n-steps", "512",
@@ -242,7 +242,7 @@ def test_max_grad_norm_zero_means_no_clipping():
 
 
 def test_atari_presets_share_one_nature_cnn_between_actor_and_critic():
-    from gymforge.api import make_config
+    from gymforge.app.api import make_config
 
     for env in ("ALE/Breakout-v5", "ALE/Pong-v5"):
         assert make_config("ppo", {"env": env}).shared_network, env
@@ -279,7 +279,7 @@ def test_atari_policy_steps_through_the_standard_wrappers():
 
 def test_continuous_lunar_lander_preset_passes_its_env_options_to_gym_make():
     pytest.importorskip("Box2D")
-    from gymforge.api import make_config
+    from gymforge.app.api import make_config
 
     config = make_config("ppo", {"env": "LunarLander-v3", "n_envs": 2, "n_steps": 32, "batch_size": 64},
                          preset="LunarLanderContinuous-v3")

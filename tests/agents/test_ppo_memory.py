@@ -7,7 +7,7 @@ Every figure is the final policy on held-out "test" episodes. Each prints its ma
 
 import pytest
 
-from gymforge.api import build_learner, make_config
+from gymforge.app.api import build_learner, make_config
 from tests.helpers import shifted_seed
 
 

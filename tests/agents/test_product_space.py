@@ -6,12 +6,12 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymforge.agents.qlearning import QLearning, QLearningConfig
+from gymforge.envs.discretize import IndexProductSpace
+from gymforge.envs.errors import EnvError
 
-from agents.qlearning import QLearning, QLearningConfig
-from envs.discretize import IndexProductSpace
-from envs.errors import EnvError
-from gymforge.api import build_learner, make_config
-from gymforge.cli import main
+from gymforge.app.api import build_learner, make_config
+from gymforge.app.cli import main
 
 
 class SpaceEnv(gym.Env):

@@ -3,11 +3,11 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymforge.agents.qlearning import QLearning, QLearningConfig
+from gymforge.envs.discretize import DiscretizeObservation
+from gymforge.envs.errors import EnvError
 
-from agents.qlearning import QLearning, QLearningConfig
-from envs.discretize import DiscretizeObservation
-from envs.errors import EnvError
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 
 
 def learner(update="q_learning", **options):

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from agents.replay import ReplayBuffer, SumTree
+from gymforge.agents.replay import ReplayBuffer, SumTree
 
 
 def scalar_buffer(capacity=50, n_step=1, gamma=0.5, **options):

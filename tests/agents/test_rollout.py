@@ -4,10 +4,9 @@ steps carry nothing), and minibatches that leave reset steps out or keep whole s
 import numpy as np
 import pytest
 import torch
-
-from agents.ppo import PPO, PPOConfig
-from agents.rollout import RolloutBuffer
-from envs import make_env
+from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.agents.rollout import RolloutBuffer
+from gymforge.envs import make_env
 
 
 def buffer_with(rewards, values, terminated, truncated, valid):

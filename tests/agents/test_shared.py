@@ -2,11 +2,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.encoders import make_encoder
+from gymforge.agents.episodes import finished_episodes, play_episodes
+from gymforge.envs import make_env, make_vec_env
 
-from agents.encoders import make_encoder
-from agents.episodes import finished_episodes, play_episodes
-from envs import make_env, make_vec_env
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 
 
 @pytest.mark.parametrize("shape, dtype, expected", [((4,), np.float32, "MLP"), ((1, 10, 10), np.uint8, "SmallCNN"),

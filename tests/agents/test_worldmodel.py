@@ -7,14 +7,14 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
+from gymforge.agents.worldmodel import shifted
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
-from agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
-from agents.worldmodel import shifted
-from gymforge import api
-from gymforge.checkpoint import load_checkpoint
-from gymforge.cli import main
-from gymforge.errors import ConfigError
+from gymforge.app import api
+from gymforge.app.cli import main
+from gymforge.engine.checkpoint import load_checkpoint
+from gymforge.engine.errors import ConfigError
 from tests.helpers import gymforge, shifted_seed
 
 # ---- M on a deterministic toy: a point on a ring of 8 moved by the action --------------------------------

@@ -2,15 +2,15 @@
 
 import numpy as np
 
-from gymforge import api
-from gymforge.cli import main
+from gymforge.app import api
+from gymforge.app.cli import main
 
 
 def test_collect_gives_a_recurrent_policy_a_fresh_memory_every_episode(tmp_path, monkeypatch):
     """Regression: one policy (one LSTM state) played every episode, so memory leaked across resets."""
     assert main(["train", "ppo", "--env", "gymforge/TMaze-v0", "--steps", "512", "--n-envs", "2", "--n-steps",
                  "32", "--batch-size", "64", "--eval-every", "0", "--logdir", str(tmp_path), "--name", "t"]) == 0
-    from agents.ppo import PPO
+    from gymforge.agents.ppo import PPO
 
     made = []
     original = PPO.policy

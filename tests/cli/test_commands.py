@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from gymforge.cli import main
+from gymforge.app.cli import main
 from tests.helpers import ROOT, scalar_steps
 
 SHORT = ["--steps", "4000", "--eval-every", "2000", "--checkpoint-every", "2000", "--eval-episodes", "10"]
@@ -102,7 +102,7 @@ def test_board_starts_tensorboard_and_prints_its_address(trained):
 
 
 def test_collect_writes_frames_from_a_random_and_from_a_trained_policy(trained, tmp_path):
-    from envs import load_frames
+    from gymforge.envs import load_frames
 
     assert main(["collect", "--env", "FrozenLake-v1", "--frames", "12", "--size", "16", "--out",
                  str(tmp_path / "random.npz")]) == 0
@@ -124,14 +124,14 @@ def test_grid_worlds_log_the_greedy_policy_image(trained):
 
 
 def test_the_default_environment_gets_its_preset_too():
-    from gymforge.api import make_config
+    from gymforge.app.api import make_config
 
     assert make_config("qlearning", {}).eval_episodes == 1000  # FrozenLake-v1's preset
     assert make_config("qlearning", {}, preset="none").eval_episodes == 100
 
 
 def test_a_named_preset_without_env_brings_its_environment():
-    from gymforge.api import make_config
+    from gymforge.app.api import make_config
 
     config = make_config("qlearning", {}, preset="Taxi-v4")
     assert config.env == "Taxi-v4" and config.learning_rate == 0.5

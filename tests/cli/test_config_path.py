@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import yaml
+from gymforge.agents.ppo import PPOConfig
 
-from agents.ppo import PPOConfig
-from gymforge import api
-from gymforge.cli import main
+from gymforge.app import api
+from gymforge.app.cli import main
 
 
 def parse_train(monkeypatch, argv: list[str]) -> tuple[PPOConfig, int]:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from gymforge import api
-from gymforge.cli import main
-from gymforge.errors import ConfigError
-from gymforge.export import TOLERANCE, check_onnx, write_onnx
+from gymforge.app import api
+from gymforge.app.cli import main
+from gymforge.engine.errors import ConfigError
+from gymforge.engine.export import TOLERANCE, check_onnx, write_onnx
 from tests.helpers import gymforge
 
 onnxruntime = pytest.importorskip("onnxruntime")
@@ -118,7 +118,7 @@ def test_a_recurrent_policy_carries_its_state_through_explicit_inputs_and_output
 
 
 def test_dict_observations_are_refused_in_one_line():
-    from agents.policy_export import observation_input
+    from gymforge.agents.policy_export import observation_input
 
     with pytest.raises(ConfigError, match="Dict observations cannot be exported"):
         observation_input(gym.spaces.Dict({"x": gym.spaces.Box(0, 1, (2,))}), "ppo")

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import yaml
 
-from gymforge import api
-from gymforge.cli import main
-from gymforge.config import read_config_file
-from gymforge.run import Run
-from gymforge.tune import Objective, curve_area, print_table
+from gymforge.app import api
+from gymforge.app.cli import main
+from gymforge.app.tune import Objective, curve_area, print_table
+from gymforge.engine.config import read_config_file
+from gymforge.engine.run import Run
 from tests.helpers import ROOT, shifted_seed
 
 optuna = pytest.importorskip("optuna")

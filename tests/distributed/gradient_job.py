@@ -6,9 +6,10 @@ from __future__ import annotations
 import copy
 
 import torch
+from gymforge.agents.rollout import Minibatch
 
-from agents.rollout import Minibatch
-from gymforge import api, distributed
+from gymforge.app import api
+from gymforge.engine import distributed
 
 config = api.make_config("ppo", {"env": "CartPole-v1", "n_envs": 2, "n_steps": 16, "batch_size": 32,
                                  "clip_range_vf": 0.2, "ent_coef": 0.01,
@@ -42,7 +43,7 @@ worst = max(float((a.grad - b.grad).abs().max() / (b.grad.abs().max() + 1e-12))
 print(f"rank {distributed.rank()}: worst relative gradient difference {worst:.2e}", flush=True)
 assert worst < 1e-5, worst
 # Release the DDP wrapper (its reducer holds the gloo process group) and leave the group, as the CLI does
-# (gymforge.cli.report_run). Left to interpreter exit, gloo's worker threads were torn down during finalization
+# (gymforge.app.cli.report_run). Left to interpreter exit, gloo's worker threads were torn down during finalization
 # and aborted a rank ("terminate called without an active exception") in 10 of 50 runs here.
 del learner, reference, loss, whole
 distributed.shutdown()

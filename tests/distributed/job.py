@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from gymforge.cli import main
-from gymforge.trainer import Trainer
+from gymforge.app.cli import main
+from gymforge.engine.trainer import Trainer
 
 dump = Path(os.environ["GYMFORGE_TEST_DUMP"])
 rank = os.environ.get("RANK", "0")

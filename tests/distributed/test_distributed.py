@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from gymforge import distributed
-from gymforge.checkpoint import load_checkpoint
-from gymforge.errors import ConfigError
+from gymforge.engine import distributed
+from gymforge.engine.checkpoint import load_checkpoint
+from gymforge.engine.errors import ConfigError
 from tests.helpers import ROOT, shifted_seed
 
 JOB = Path(__file__).with_name("job.py")
@@ -74,7 +74,7 @@ def tensors(tree: object, prefix: str = "") -> dict[str, torch.Tensor]:
 # ---- one process: nothing changes ---------------------------------------------------------------------------
 def test_a_single_process_is_left_exactly_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without torchrun (or with WORLD_SIZE=1) every hook hands back what it was given, untouched."""
-    from generative.vae import VAEConfig
+    from gymforge.generative.vae import VAEConfig
 
     for world in (None, "1"):
         if world is None:
@@ -102,7 +102,7 @@ def test_cuda_ranks_take_their_local_gpu_over_nccl_and_cpu_ranks_use_gloo(monkey
     import dataclasses
     from datetime import timedelta
 
-    from generative.vae import VAEConfig
+    from gymforge.generative.vae import VAEConfig
 
     joined, devices = [], []
     monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
@@ -134,7 +134,7 @@ def test_normalization_statistics_merged_over_ranks_equal_the_pooled_statistics(
     of 1e-4 beside one of 9: no cancellation)."""
     import threading
 
-    from envs.normalize import RunningMeanStd
+    from gymforge.envs.normalize import RunningMeanStd
 
     barrier, contributions = threading.Barrier(2), {}
 

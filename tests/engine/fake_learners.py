@@ -13,13 +13,13 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymforge.agents.config import AgentConfig
+from gymforge.agents.episodes import episode_seeds, play_episodes
 
-from agents.config import AgentConfig
-from agents.episodes import episode_seeds, play_episodes
-from gymforge.config import TrainConfig
-from gymforge.errors import UserError
-from gymforge.learner import check_split
-from gymforge.registry import Algorithm
+from gymforge.engine.config import TrainConfig
+from gymforge.engine.errors import UserError
+from gymforge.engine.learner import check_split
+from gymforge.engine.registry import Algorithm
 
 LEARNS_AT = 300
 

@@ -3,8 +3,8 @@ import pickle
 import pytest
 import torch
 
-from gymforge.checkpoint import load_checkpoint, save_checkpoint
-from gymforge.errors import CheckpointError
+from gymforge.engine.checkpoint import load_checkpoint, save_checkpoint
+from gymforge.engine.errors import CheckpointError
 
 
 def test_round_trip_keeps_tensors_and_plain_data(tmp_path):

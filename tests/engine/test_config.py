@@ -1,9 +1,9 @@
 import pytest
+from gymforge.agents.ppo import PPOConfig
+from gymforge.agents.qlearning import QLearningConfig
 
-from agents.ppo import PPOConfig
-from agents.qlearning import QLearningConfig
-from gymforge.config import config_from_dict, read_config_file, save_config
-from gymforge.errors import ConfigError
+from gymforge.engine.config import config_from_dict, read_config_file, save_config
+from gymforge.engine.errors import ConfigError
 
 
 def test_config_round_trips_through_yaml(tmp_path):

@@ -8,10 +8,10 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gymforge import registry
-from gymforge.cli import main
-from gymforge.learner import Agent, Generator, Learner
-from gymforge.run import Run
+from gymforge.app.cli import main
+from gymforge.engine import registry
+from gymforge.engine.learner import Agent, Generator, Learner
+from gymforge.engine.run import Run
 from tests.engine.fake_learners import FAKES, LEARNS_AT, FakeAgent, FakeAgentConfig, FakeGenerator
 
 
@@ -126,14 +126,14 @@ def test_an_agent_run_logs_an_episode_video_at_each_evaluation(tmp_path):
 def test_two_default_named_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
     import datetime as real
 
-    import gymforge.run
+    import gymforge.engine.run
 
     class Frozen(real.datetime):
         @classmethod
         def now(cls, tz=None):
             return real.datetime(2026, 11, 22, 0, 0, 0)
 
-    monkeypatch.setattr(gymforge.run, "datetime", Frozen)
+    monkeypatch.setattr(gymforge.engine.run, "datetime", Frozen)
     first = Run.create("fake-agent", FakeAgentConfig(), tmp_path)
     second = Run.create("fake-agent", FakeAgentConfig(), tmp_path)
     assert first.path.name == "fake-agent-CartPole-v1-20261122-000000"

@@ -1,23 +1,32 @@
-"""No module imports a layer above it (docs/architecture.md): networks < envs < engine < agents | generative < top.
+"""No module imports a layer above it (docs/architecture.md):
+networks < envs < engine < agents | generative < app (and the `gymforge` package itself, the user's front door).
 
-Every import counts, the ones inside functions too: a lazy import of a higher layer is still a dependency on it.
+Every import counts, the ones inside functions too (a lazy import of a higher layer is still a dependency on it),
+and so does every string that names a module (`"gymforge.agents.ppo"`, `"gymforge.envs.catch:CatchEnv"`):
+the registry and Gymnasium's entry points import through strings.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
 from tests.helpers import ROOT
 
-TOP = {"gymforge.api", "gymforge.cli", "gymforge.tune", "gymforge.__main__"}
-LAYERS = {"networks": 0, "envs": 1, "gymforge": 2, "agents": 3, "generative": 3, "top": 4}
+# the folder each part of the namespace lives in (pyproject.toml's package-dir)
+FOLDERS = {"networks": "networks", "envs": "envs", "engine": "gymforge/engine", "agents": "agents",
+           "generative": "generative", "app": "gymforge/app"}
+LAYERS = {"networks": 0, "envs": 1, "engine": 2, "agents": 3, "generative": 3, "app": 4, "top": 5}
 ALLOWED_SIDEWAYS = {("agents", "generative")}  # a world-model agent uses generative's VAE; never the reverse
+MODULE_STRING = re.compile(r"^gymforge(\.\w+)+(:\w+)?$")
 
 
 def layer_of(module: str) -> str:
-    if module in TOP or any(module.startswith(f"{top}.") for top in TOP):
-        return "top"
-    return module.split(".")[0]
+    """gymforge.agents.ppo -> agents; gymforge (the package's own __init__ and __main__) -> top."""
+    parts = module.split(".")
+    if parts[0] != "gymforge":
+        return "outside"
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "top"
 
 
 def imports(path) -> set[str]:
@@ -25,22 +34,77 @@ def imports(path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}  # from gymforge import api
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}  # from gymforge.engine import run
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-    return {name for name in found if name.split(".")[0] in LAYERS}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and MODULE_STRING.match(node.value):
+            found.add(node.value.partition(":")[0])
+    return {name for name in found if layer_of(name) != "outside"}
+
+
+def wrong_imports() -> list[str]:
+    wrong = []
+    for part, folder in FOLDERS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            module = ".".join(("gymforge", part, *path.relative_to(ROOT / folder).with_suffix("").parts))
+            for name in imports(path):
+                theirs = layer_of(name)
+                if theirs == part or (part, theirs) in ALLOWED_SIDEWAYS:
+                    continue
+                if LAYERS[theirs] >= LAYERS[part]:
+                    wrong.append(f"{module.removesuffix('.__init__')} ({part}) imports {name} ({theirs})")
+    return wrong
 
 
 def test_no_module_imports_a_layer_above_it():
-    wrong = []
-    for package in ("networks", "envs", "gymforge", "agents", "generative"):
-        for path in sorted((ROOT / package).rglob("*.py")):
-            module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-            mine = layer_of(module)
-            for name in imports(path):
-                theirs = layer_of(name)
-                if theirs == mine or (mine, theirs) in ALLOWED_SIDEWAYS:
-                    continue
-                if LAYERS[theirs] >= LAYERS[mine]:
-                    wrong.append(f"{module} ({mine}) imports {name} ({theirs})")
+    wrong = wrong_imports()
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_string_import_of_a_higher_layer_is_seen(tmp_path, monkeypatch):
+    """The registry's table once named `agents.ppo` from inside the engine, where no import statement showed it."""
+    engine = tmp_path / "gymforge" / "engine"
+    engine.mkdir(parents=True)
+    (engine / "table.py").write_text('TABLE = {"ppo": "gymforge.agents.ppo:PPO"}\n')
+    monkeypatch.setitem(FOLDERS, "engine", "gymforge/engine")
+    monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
+    for part in set(FOLDERS) - {"engine"}:
+        monkeypatch.delitem(FOLDERS, part)
+    assert wrong_imports() == ["gymforge.engine.table (engine) imports gymforge.agents.ppo (agents)"]
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Every gymforge module -> the gymforge modules it imports (statements anywhere, and module strings)."""
+    modules = {}
+    for part, folder in FOLDERS.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            name = ".".join(("gymforge", part, *path.relative_to(ROOT / folder).with_suffix("").parts))
+            modules[name.removesuffix(".__init__")] = path
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in imports(path):  # `from gymforge.engine import run` names a module; `import x.y` too
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and not name.startswith(f"{imported}."):
+                targets.add(imported)  # a package's own __init__ above it is no circle of the module's making
+        graph[name] = targets
+    return graph
+
+
+def test_no_import_circle():
+    """No two modules import each other, directly or around a loop (lazy imports included)."""
+    graph = module_graph()
+    done: set[str] = set()
+
+    def visit(module: str, stack: list[str]) -> None:
+        if module in stack:
+            raise AssertionError(f"import circle: {' -> '.join(stack[stack.index(module):] + [module])}")
+        if module in done:
+            return
+        for target in sorted(graph[module]):
+            visit(target, stack + [module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])

@@ -7,8 +7,8 @@ import numpy as np
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gymforge.logger import Logger
-from gymforge.run import Run
+from gymforge.engine.logger import Logger
+from gymforge.engine.run import Run
 
 
 def frames(count: int = 5, size: int = 12) -> np.ndarray:

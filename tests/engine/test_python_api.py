@@ -10,12 +10,12 @@ import random
 import numpy as np
 import pytest
 import torch
+from gymforge.agents import DQN, PPO
+from gymforge.generative import VAE
 
-from agents import DQN, PPO
-from generative import VAE
-from gymforge import api
-from gymforge.errors import CheckpointError, ConfigError, UserError
-from gymforge.registry import ALGORITHMS
+from gymforge.app import api
+from gymforge.engine.errors import CheckpointError, ConfigError, UserError
+from gymforge.engine.registry import ALGORITHMS
 
 GENERATIVE = {"batch_size": 16, "eval_samples": 10, "grid_size": 4}
 TINY = {  # subject, options, steps to learn

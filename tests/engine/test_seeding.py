@@ -7,15 +7,15 @@ import sys
 
 import numpy as np
 import torch
+from gymforge.agents.episodes import episode_seeds
 
-from agents.episodes import episode_seeds
-from gymforge.seeding import FIXED, seed_stream, stream_seed
+from gymforge.engine.seeding import FIXED, seed_stream, stream_seed
 from tests.helpers import ROOT
 
 
 def test_a_stream_is_the_same_in_another_process_with_another_hash_salt():
     here = [stream_seed(7, "augment"), stream_seed(FIXED, "data-split"), stream_seed(3, "collect", 12)]
-    code = ("from gymforge.seeding import FIXED, stream_seed; "
+    code = ("from gymforge.engine.seeding import FIXED, stream_seed; "
             "print(stream_seed(7, 'augment'), stream_seed(FIXED, 'data-split'), stream_seed(3, 'collect', 12))")
     env = {**os.environ, "PYTHONHASHSEED": "12", "PYTHONPATH": str(ROOT)}
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

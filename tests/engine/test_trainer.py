@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from gymforge import api
-from gymforge.checkpoint import load_checkpoint
-from gymforge.config import TrainConfig
-from gymforge.errors import NonFiniteError
-from gymforge.run import Run
-from gymforge.trainer import Trainer
+from gymforge.app import api
+from gymforge.engine.checkpoint import load_checkpoint
+from gymforge.engine.config import TrainConfig
+from gymforge.engine.errors import NonFiniteError
+from gymforge.engine.run import Run
+from gymforge.engine.trainer import Trainer
 from tests.helpers import ROOT, event_tags, scalar_steps
 
 FAST = {"env": "FrozenLake-v1", "steps": 10_000, "eval_every": 5_000, "checkpoint_every": 2_000,

@@ -1,9 +1,9 @@
 """Trainer(on_evaluate=...): sees every evaluation, and returning True stops the run cleanly (tuning's pruner)."""
 
-from gymforge import api
-from gymforge.checkpoint import load_checkpoint
-from gymforge.run import Run
-from gymforge.trainer import Trainer
+from gymforge.app import api
+from gymforge.engine.checkpoint import load_checkpoint
+from gymforge.engine.run import Run
+from gymforge.engine.trainer import Trainer
 
 FAST = {"env": "FrozenLake-v1", "steps": 10_000, "eval_every": 2_000, "checkpoint_every": 10_000,
         "eval_episodes": 5, "log_every": 1_000}

@@ -5,8 +5,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
-
-from envs import EnvError, atari_wrappers, make_atari_env, make_env
+from gymforge.envs import EnvError, atari_wrappers, make_atari_env, make_env
 
 pytest.importorskip("ale_py")
 
@@ -85,7 +84,7 @@ def test_breakout_evaluation_game_of_a_never_fire_policy_ends_at_game_over():
     """Regression: without FIRE after a lost life the ball never came back, and an evaluation episode ran to
     the 10,000-step cap with return 0. Now the game ends when the lives run out, never at a cap."""
     pytest.importorskip("cv2")
-    from agents.episodes import play_episodes, step_cap
+    from gymforge.agents.episodes import play_episodes, step_cap
 
     env = make_atari_env("ALE/Breakout-v5", training=False)
     assert step_cap(env) is None  # the ALE's own 108k-frame limit, never a shorter one

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from envs import EnvError, FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
+from gymforge.envs import EnvError, FrameDataset, collect_frames, frames_metadata, load_frames, save_frames
 
 
 def test_collect_rendered_frames():

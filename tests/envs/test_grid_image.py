@@ -3,8 +3,7 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-
-from envs import EnvError, grid_image
+from gymforge.envs import EnvError, grid_image
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,11 @@
 """gymforge's own environments: Gymnasium's checker, rendering, determinism, and what each one is for."""
 
+import gymforge.envs as envs
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymforge.envs import EnvError
 from gymnasium.utils.env_checker import check_env
-
-import envs
-from envs import EnvError
 
 
 @pytest.mark.parametrize("env_id", envs.ENV_IDS)

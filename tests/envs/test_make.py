@@ -4,9 +4,8 @@ import sys
 
 import numpy as np
 import pytest
+from gymforge.envs import EnvError, make_env, make_vec_env
 from gymnasium.wrappers import TimeAwareObservation
-
-from envs import EnvError, make_env, make_vec_env
 
 
 def test_unknown_id_suggests_close_names():
@@ -124,7 +123,7 @@ def test_next_step_autoreset_returns_final_observation_then_reset():
 
 
 def test_is_atari_reads_the_entry_point_not_the_name():
-    from envs import is_atari
+    from gymforge.envs import is_atari
 
     assert not is_atari("CartPole-v1") and not is_atari("gymforge/Catch-v0")
     pytest.importorskip("ale_py")

@@ -4,8 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-
-from envs import (
+from gymforge.envs import (
     EnvError,
     NormalizeObservation,
     NormalizeReward,

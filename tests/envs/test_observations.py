@@ -5,10 +5,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import torch
+from gymforge.agents.encoders import MultiInputEncoder, make_encoder, observation_batch
+from gymforge.envs.observations import PrepareObservation, is_image_space
 from gymnasium import spaces
-
-from agents.encoders import MultiInputEncoder, make_encoder, observation_batch
-from envs.observations import PrepareObservation, is_image_space
 
 
 class SpaceEnv(gym.Env):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymforge.envs import EnvError, RenderedFrames, make_env, pixel_wrappers
+from gymforge.envs.observations import PrepareObservation, is_image_space
 from gymnasium import spaces
 
-from envs import EnvError, RenderedFrames, make_env, pixel_wrappers
-from envs.observations import PrepareObservation, is_image_space
-from gymforge.cli import main
+from gymforge.app.cli import main
 from tests.agents.conformance_envs import env_id
 
 H, W = 12, 10  # larger than any channel count, as real images are
@@ -90,7 +90,7 @@ def test_rendered_frames_are_the_envs_render_resized():
     assert frames.observation_space.contains(observation)
     full = env.render()  # the frame the env shows now, shrunk by area averaging to 32x32
     assert full.shape == (400, 600, 3)
-    from envs.frames import _resize
+    from gymforge.envs.frames import _resize
 
     np.testing.assert_array_equal(observation, _resize(full, 32))
     for _ in range(5):

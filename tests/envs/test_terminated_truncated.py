@@ -9,11 +9,10 @@ from types import SimpleNamespace
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymforge.envs import EpisodicLife, FireReset, NormalizeObservation, NormalizeReward
 from gymnasium import spaces
 from gymnasium.vector import SyncVectorEnv
 from gymnasium.wrappers import ClipReward, FrameStackObservation, RecordEpisodeStatistics
-
-from envs import EpisodicLife, FireReset, NormalizeObservation, NormalizeReward
 
 
 class ScriptedEnv(gym.Env):

@@ -6,9 +6,8 @@ import sys
 
 import gymnasium as gym
 import pytest
+from gymforge.envs import EnvError, gif_bytes, record_episode, save_video
 from PIL import Image
-
-from envs import EnvError, gif_bytes, record_episode, save_video
 
 
 def test_record_and_save_gif_and_gif_bytes_hold_every_frame(tmp_path):

@@ -1,12 +1,12 @@
 """The generative side through the command line: train, sample (reproducibly), evaluate, and bad input.
 
-Most calls run `gymforge.cli.main` in-process (fast); the one-line error checks use real subprocesses."""
+Most calls run `gymforge.app.cli.main` in-process (fast); the one-line error checks use real subprocesses."""
 
 import json
 
 import pytest
 
-from gymforge.cli import main
+from gymforge.app.cli import main
 from tests.cli.test_bad_input import assert_one_line_error
 from tests.helpers import gymforge
 
@@ -49,7 +49,7 @@ def test_sample_flags_draw_what_they_name(runs, tmp_path):
     inputs with their reconstructions: each PNG is compared with what the model itself gives."""
     import torch
 
-    from gymforge.api import load_learner
+    from gymforge.app.api import load_learner
 
     learner = load_learner(runs / "v")
     for flags in (["--label", "3"], ["--label", "8"], ["--interpolate"], ["--reconstruct"]):

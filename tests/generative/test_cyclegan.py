@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from gymforge.generative.cyclegan import CycleGAN, CycleGANConfig, restyle
 from PIL import Image
 
-from generative.cyclegan import CycleGAN, CycleGANConfig, restyle
-from gymforge.errors import UserError
+from gymforge.engine.errors import UserError
 
 
 def test_restyles_are_the_known_translations():

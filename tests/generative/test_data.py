@@ -6,11 +6,11 @@ import struct
 import numpy as np
 import pytest
 import torch
+from gymforge.envs import save_frames
+from gymforge.generative.data import Batches, augment, load_data, read_idx
 from PIL import Image
 
-from envs import save_frames
-from generative.data import Batches, augment, load_data, read_idx
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 
 
 def test_digits_are_bundled_labelled_and_split_the_same_way_every_time():

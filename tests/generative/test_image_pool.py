@@ -1,8 +1,7 @@
 """The image pool shows new fakes while it fills, then half old ones, and survives a checkpoint."""
 
 import torch
-
-from generative.image_pool import ImagePool
+from gymforge.generative.image_pool import ImagePool
 
 
 def batch(start, count=4):

@@ -6,8 +6,8 @@ through shifted_seed, so GYMFORGE_TEST_SEED_SHIFT shows what another machine's p
 
 import pytest
 
-from gymforge import api
-from gymforge.cli import main
+from gymforge.app import api
+from gymforge.app.cli import main
 from tests.helpers import shifted_seed
 
 

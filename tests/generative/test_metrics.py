@@ -3,8 +3,7 @@
 import math
 
 import torch
-
-from generative.metrics import (
+from gymforge.generative.metrics import (
     bernoulli_log_likelihood,
     class_figures,
     frechet_distance,
@@ -59,9 +58,8 @@ def test_inception_score_and_class_figures():
 def test_classifier_cache_key_follows_the_split_and_the_contents(tmp_path):
     """The judge is cached per key: another held-out fraction or other images must never reuse it."""
     import numpy as np
+    from gymforge.generative.data import load_data
     from PIL import Image
-
-    from generative.data import load_data
 
     assert load_data("digits", 8).key == load_data("digits", 8).key
     assert load_data("digits", 8).key != load_data("digits", 8, holdout_fraction=0.2).key
@@ -77,8 +75,8 @@ def test_classifier_cache_key_follows_the_split_and_the_contents(tmp_path):
 
 
 def test_a_corrupt_classifier_cache_is_retrained_not_fatal(monkeypatch, tmp_path):
-    from generative import classifier as module
-    from generative.data import load_data
+    from gymforge.generative import classifier as module
+    from gymforge.generative.data import load_data
 
     monkeypatch.setenv("GYMFORGE_CACHE", str(tmp_path))
     data = load_data("digits", 8)

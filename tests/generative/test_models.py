@@ -4,10 +4,10 @@ import copy
 
 import pytest
 import torch
+from gymforge.generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig, MLPGANConfig
+from gymforge.generative.vae import VAE, VAEConfig
 
-from generative.gan import DCGAN, GAN, ConditionalGAN, ConditionalGANConfig, GANConfig, MLPGANConfig
-from generative.vae import VAE, VAEConfig
-from gymforge.errors import ConfigError, UserError
+from gymforge.engine.errors import ConfigError, UserError
 
 
 def own_versus_others(outputs, inputs):
@@ -72,8 +72,7 @@ def test_dcgan_weights_start_from_normal_0_02_and_adam_has_dcgan_settings():
 
 def test_conditional_models_refuse_unlabelled_data_and_unconditional_ones_refuse_labels(tmp_path):
     import numpy as np
-
-    from envs import save_frames
+    from gymforge.envs import save_frames
 
     frames = save_frames(tmp_path / "f.npz", np.zeros((20, 8, 8, 1), np.uint8))
     with pytest.raises(ConfigError, match="needs labelled images"):
@@ -84,7 +83,7 @@ def test_conditional_models_refuse_unlabelled_data_and_unconditional_ones_refuse
 
 @pytest.mark.parametrize("architecture, denoise", [("dense", 0.0), ("conv", 0.3)])
 def test_autoencoder_reconstruction_error_falls(architecture, denoise):
-    from generative.autoencoder import AEConfig, Autoencoder
+    from gymforge.generative.autoencoder import AEConfig, Autoencoder
 
     torch.manual_seed(0)
     learner = Autoencoder(AEConfig(architecture=architecture, denoise_std=denoise, batch_size=64))
@@ -162,7 +161,7 @@ def test_gan_refuses_batch_norm_its_discriminator_does_not_have(make, fragment):
 @pytest.mark.parametrize("options, fragment", [({"critic_shift": 2}, "--critic-shift"),
                                                ({"label_smoothing": 0.1}, "--label-smoothing")])
 def test_wgan_gp_refuses_gan_options_it_would_ignore(options, fragment):
-    from generative.wgan_gp import WGANGPConfig
+    from gymforge.generative.wgan_gp import WGANGPConfig
 
     with pytest.raises(ConfigError, match=fragment):
         WGANGPConfig(**options)

@@ -5,12 +5,11 @@ import math
 
 import pytest
 import torch
-
-from generative.data import load_data
-from generative.gan import DCGAN, GANConfig
-from generative.classifier import train_classifier
-from generative.metrics import frechet_distance
-from generative.vae import VAE, VAEConfig, discretized_logistic_log_likelihood, quantize
+from gymforge.generative.classifier import train_classifier
+from gymforge.generative.data import load_data
+from gymforge.generative.gan import DCGAN, GANConfig
+from gymforge.generative.metrics import frechet_distance
+from gymforge.generative.vae import VAE, VAEConfig, discretized_logistic_log_likelihood, quantize
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +151,7 @@ def test_validation_repeats_its_samples_and_test_draws_fresh_ones_on_other_image
 
 
 def test_conditional_labels_come_from_the_class_prior_and_accuracy_is_reported():
-    from generative.gan import ConditionalGAN, ConditionalGANConfig
+    from gymforge.generative.gan import ConditionalGAN, ConditionalGANConfig
 
     learner = ConditionalGAN(ConditionalGANConfig(base_channels=8, eval_samples=300))
     labels = learner.prior_labels(20_000, seed=1)
@@ -167,7 +166,7 @@ def test_conditional_labels_come_from_the_class_prior_and_accuracy_is_reported()
 def test_the_judge_is_an_explicit_logged_step_and_evaluate_alone_still_gets_it(tmp_path, capsys):
     """The Trainer loads or trains the judge before the first step, logs it under judge/ and says which it did
     in one stderr line; a resumed run does not prepare again; evaluate() on a fresh learner prepares itself."""
-    from gymforge import api
+    from gymforge.app import api
     from tests.helpers import event_tags, scalar_steps
 
     options = dict(data="digits", steps=64, base_channels=8, eval_every=0, checkpoint_every=64, eval_samples=50)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gymforge.cli import main
-from gymforge.run import Run
+from gymforge.app.cli import main
+from gymforge.engine.run import Run
 
 optuna = pytest.importorskip("optuna")
 

@@ -1,8 +1,7 @@
 """The gradient penalty on a critic whose gradient is known, and WGAN-GP's training step."""
 
 import torch
-
-from generative.wgan_gp import WGANGP, WGANGPConfig, gradient_penalty
+from gymforge.generative.wgan_gp import WGANGP, WGANGPConfig, gradient_penalty
 
 
 def test_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squared():

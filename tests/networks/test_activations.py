@@ -1,8 +1,7 @@
 import pytest
 import torch
+from gymforge.networks import ACTIVATIONS, make_activation
 from torch import nn
-
-from networks import ACTIVATIONS, make_activation
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

@@ -2,8 +2,7 @@ import math
 
 import pytest
 import torch
-
-from networks import AdditiveAttention, MultiplicativeAttention
+from gymforge.networks import AdditiveAttention, MultiplicativeAttention
 
 
 def _attentions():

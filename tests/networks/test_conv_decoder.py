@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from networks import ConvDecoder, ConvEncoder, conv_transpose_output_size
+from gymforge.networks import ConvDecoder, ConvEncoder, conv_transpose_output_size
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from networks import ConvEncoder, conv_output_size
+from gymforge.networks import ConvEncoder, conv_output_size
 
 
 @pytest.mark.parametrize(

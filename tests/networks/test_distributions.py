@@ -2,9 +2,8 @@ import math
 
 import pytest
 import torch
+from gymforge.networks import CategoricalHead, DiagGaussianHead, MultiCategorical, MultiCategoricalHead
 from torch.distributions import Categorical, Normal
-
-from networks import CategoricalHead, DiagGaussianHead, MultiCategorical, MultiCategoricalHead
 
 
 def test_categorical_head_matches_torch_on_hand_built_logits():

@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from networks import NatureCNN, SmallCNN
+from gymforge.networks import NatureCNN, SmallCNN
 
 
 def test_nature_cnn_geometry_and_uint8_scaling(assert_all_grads):

@@ -2,9 +2,8 @@ import math
 
 import pytest
 import torch
+from gymforge.networks import INITIALIZERS, init_module, initialize_, layer_init
 from torch import nn
-
-from networks import INITIALIZERS, init_module, initialize_, layer_init
 
 FAN_OUT, FAN_IN = 600, 800
 

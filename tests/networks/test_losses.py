@@ -1,8 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-
-from networks import LOSSES, make_loss, smooth_labels
+from gymforge.networks import LOSSES, make_loss, smooth_labels
 
 
 def test_huber_is_half_mse_inside_delta_and_linear_outside():

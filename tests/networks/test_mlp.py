@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from networks import MLP
+from gymforge.networks import MLP
 
 
 @pytest.mark.parametrize("input_dim", [1, 7])

@@ -1,8 +1,7 @@
 import pytest
 import torch
+from gymforge.networks import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from torch import nn
-
-from networks import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 
 EMBED, HEADS = 16, 4
 

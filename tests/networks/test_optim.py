@@ -1,8 +1,7 @@
 import pytest
 import torch
+from gymforge.networks import OPTIMIZERS, make_optimizer, parameter_groups
 from torch import nn
-
-from networks import OPTIMIZERS, make_optimizer, parameter_groups
 
 LEARNING_RATES = {
     "sgd": 0.05,

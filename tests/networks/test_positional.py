@@ -2,8 +2,11 @@ import math
 
 import pytest
 import torch
-
-from networks import LearnedPositionalEncoding, SinusoidalPositionalEncoding, make_positional_encoding
+from gymforge.networks import (
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    make_positional_encoding,
+)
 
 
 @pytest.mark.parametrize("embed_dim", [4, 7, 16])

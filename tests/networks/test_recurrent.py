@@ -3,9 +3,8 @@ import itertools
 import pytest
 import torch
 import torch.nn.functional as F
+from gymforge.networks import RecurrentCore
 from torch import nn
-
-from networks import RecurrentCore
 
 
 def _random_state(core, batch):

@@ -1,7 +1,6 @@
 import torch
+from gymforge.networks import clip_gradients, l1_penalty, l2_penalty
 from torch import nn
-
-from networks import clip_gradients, l1_penalty, l2_penalty
 
 
 def _with_grads(values):

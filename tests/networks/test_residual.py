@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from networks import ResidualBlock, conv_output_size
+from gymforge.networks import ResidualBlock, conv_output_size
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,8 @@ import math
 
 import pytest
 import torch
+from gymforge.networks import interpolate, make_lr_scheduler, make_schedule, schedule_value
 from torch import nn
-
-from networks import interpolate, make_lr_scheduler, make_schedule, schedule_value
 
 
 @pytest.mark.parametrize(

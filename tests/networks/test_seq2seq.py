@@ -1,7 +1,6 @@
 import pytest
 import torch
-
-from networks import RecurrentSeq2Seq, TransformerSeq2Seq
+from gymforge.networks import RecurrentSeq2Seq, TransformerSeq2Seq
 
 SOURCE_VOCAB, TARGET_VOCAB = 7, 9
 

@@ -1,15 +1,14 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
-
-from networks import (
+from gymforge.networks import (
     SinusoidalPositionalEncoding,
     TransformerDecoder,
     TransformerDecoderBlock,
     TransformerEncoder,
     TransformerEncoderBlock,
 )
+from torch import nn
 
 EMBED, HEADS = 16, 4
 

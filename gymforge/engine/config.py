@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
-from gymforge.errors import ConfigError, require
+from gymforge.engine.errors import ConfigError, require
 
 C = TypeVar("C", bound="TrainConfig")
 

@@ -1,6 +1,7 @@
 """Algorithm registry: name -> where its config and learner live, and its per-environment presets.
 
-Entries are import paths, so the engine never imports an algorithm until one is asked for.
+Entries are import paths, so nothing imports an algorithm until one is asked for. The table itself lives in the
+application layer (gymforge/app/algorithms.py); the engine holds only the mechanism.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from gymforge.config import checked_values, config_from_dict
-from gymforge.errors import ConfigError
+from gymforge.engine.config import checked_values, config_from_dict
+from gymforge.engine.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ class Algorithm:
 
     @property
     def presets(self) -> dict[str, dict[str, Any]]:
-        return load_presets(self.module.partition(".")[0], self.name)
+        return load_presets(self.package, self.name)
+
+    @property
+    def package(self) -> str:
+        """The package whose presets/ and search/ folders hold this algorithm's YAML (gymforge.agents, ...)."""
+        return self.module.rpartition(".")[0]
 
     @property
     def subject_field(self) -> str:
@@ -85,32 +91,16 @@ def load_presets(package: str, name: str) -> dict[str, dict[str, Any]]:
     return yaml.safe_load(path.read_text()) or {}
 
 
-ALGORITHMS: dict[str, Algorithm] = {
-    algorithm.name: algorithm
-    for algorithm in [
-        Algorithm("qlearning", "agents.qlearning", "QLearning", "QLearningConfig",
-                  "tabular Q-learning, Double Q, SARSA, Expected SARSA (discrete or discretized observations)"),
-        Algorithm("dqn", "agents.dqn", "DQN", "DQNConfig",
-                  "deep Q-networks with Double DQN, dueling heads, n-step returns, prioritized replay"),
-        Algorithm("ppo", "agents.ppo", "PPO", "PPOConfig",
-                  "proximal policy optimization: discrete/continuous actions, CNN, LSTM/GRU or transformer memory"),
-        Algorithm("worldmodel", "agents.worldmodel", "WorldModel", "WorldModelConfig",
-                  "world model: VAE on frames, MDN-RNN dynamics, PPO controller trained in the dream"),
-        Algorithm("ae", "generative.autoencoder", "Autoencoder", "AEConfig",
-                  "autoencoder, dense or convolutional, optionally denoising", "generative"),
-        Algorithm("vae", "generative.vae", "VAE", "VAEConfig",
-                  "variational autoencoder: convolutional, beta weight, conditional on labels", "generative"),
-        Algorithm("gan", "generative.gan", "GAN", "MLPGANConfig", "GAN with MLP generator and discriminator",
-                  "generative"),
-        Algorithm("dcgan", "generative.gan", "DCGAN", "GANConfig", "deep convolutional GAN", "generative"),
-        Algorithm("cgan", "generative.gan", "ConditionalGAN", "ConditionalGANConfig",
-                  "conditional GAN (DCGAN networks that see the class label)", "generative"),
-        Algorithm("wgan-gp", "generative.wgan_gp", "WGANGP", "WGANGPConfig",
-                  "Wasserstein GAN with gradient penalty", "generative"),
-        Algorithm("cyclegan", "generative.cyclegan", "CycleGAN", "CycleGANConfig",
-                  "unpaired image-to-image translation between two image sets", "generative"),
-    ]
-}
+ALGORITHMS: dict[str, Algorithm] = {}
+"""Filled by the application layer (gymforge/app/algorithms.py) when `gymforge` is imported; the engine itself
+names no algorithm."""
+
+
+def register(algorithm: Algorithm) -> Algorithm:
+    if ALGORITHMS.get(algorithm.name, algorithm) != algorithm:
+        raise ConfigError(f"algorithm {algorithm.name!r} is registered already")
+    ALGORITHMS[algorithm.name] = algorithm
+    return algorithm
 
 
 def get_algorithm(name: str) -> Algorithm:
@@ -124,4 +114,4 @@ def algorithm_of(learner_class: type) -> Algorithm:
     for algorithm in ALGORITHMS.values():
         if (algorithm.module, algorithm.learner_name) == (learner_class.__module__, learner_class.__name__):
             return algorithm
-    raise ConfigError(f"{learner_class.__name__} is not a registered algorithm (gymforge.registry.ALGORITHMS)")
+    raise ConfigError(f"{learner_class.__name__} is not a registered algorithm (gymforge/app/algorithms.py)")

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from gymforge.errors import CheckpointError
+from gymforge.engine.errors import CheckpointError
 
 FORMAT = "gymforge-checkpoint-1"
 

@@ -14,16 +14,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from envs.video import record_episode
-from gymforge import distributed
-from gymforge.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
-from gymforge.config import config_to_dict
-from gymforge.errors import CheckpointError, NonFiniteError
-from gymforge.learner import Agent, Learner
-from gymforge.logger import Logger
-from gymforge.run import Run
-from gymforge.seeding import rng_state, set_rng_state, stream_seed
-
+from gymforge.engine import distributed
+from gymforge.engine.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
+from gymforge.engine.config import config_to_dict
+from gymforge.engine.errors import CheckpointError, NonFiniteError
+from gymforge.engine.learner import Agent, Learner
+from gymforge.engine.logger import Logger
+from gymforge.engine.run import Run
+from gymforge.engine.seeding import rng_state, set_rng_state, stream_seed
+from gymforge.envs.video import record_episode
 
 VIDEO_MAX_STEPS = 300  # an evaluation video shows at most this many steps, every VIDEO_EVERY-th one rendered,
 VIDEO_EVERY = 2  # shrunk to VIDEO_SIZE px on the long side: about 0.3 s per evaluation for CartPole

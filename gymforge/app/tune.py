@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gymforge.config import TrainConfig, config_to_dict, read_config_file
-from gymforge.errors import ConfigError, NonFiniteError
-from gymforge.registry import Algorithm, get_algorithm
+from gymforge.engine.config import TrainConfig, config_to_dict, read_config_file
+from gymforge.engine.errors import ConfigError, NonFiniteError
+from gymforge.engine.registry import Algorithm, get_algorithm
 
 OBJECTIVES = ("final", "auc")
 PRUNERS = ("median", "halving", "none")
@@ -67,14 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # ---- search spaces ---------------------------------------------------------------------------------------
 def default_space(algorithm: Algorithm) -> dict[str, Any]:
     """<package>/search/<algo>.yaml beside the algorithm's presets, or {} when it has none."""
-    path = resources.files(algorithm.module.partition(".")[0]) / "search" / f"{algorithm.name}.yaml"
+    path = resources.files(algorithm.package) / "search" / f"{algorithm.name}.yaml"
     return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
 
 def load_space(algorithm: Algorithm, config_class: type, space_file: Path | None,
                fixed: dict[str, Any]) -> dict[str, Any]:
     space = default_space(algorithm)
-    source = f"{algorithm.module.partition('.')[0]}/search/{algorithm.name}.yaml"
+    source = f"{algorithm.package.removeprefix('gymforge.')}/search/{algorithm.name}.yaml"
     if space_file is not None:
         _, overrides = read_config_file(space_file)
         space = {**space, **overrides}
@@ -165,9 +165,9 @@ class Objective:
     def __call__(self, trial: Any) -> float:
         import optuna
 
-        from gymforge.api import build_learner, make_config
-        from gymforge.run import Run
-        from gymforge.trainer import Trainer
+        from gymforge.app.api import build_learner, make_config
+        from gymforge.engine.run import Run
+        from gymforge.engine.trainer import Trainer
 
         trial.set_user_attr("pid", os.getpid())
         trial.set_user_attr("host", socket.gethostname())
@@ -230,7 +230,7 @@ def fail_stale_trials(study: Any) -> int:
     study neither waits for nor counts them; their seeds' run folders stay as interrupted runs."""
     from optuna.trial import TrialState
 
-    from gymforge.run import pid_alive
+    from gymforge.engine.run import pid_alive
 
     stale = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -259,7 +259,7 @@ def tune(args: argparse.Namespace) -> Any:
     except ImportError:
         raise ConfigError("tune needs the tune extra (optuna): pip install 'gymforge[tune]'") from None
 
-    from gymforge.api import make_config
+    from gymforge.app.api import make_config
 
     subject = getattr(args, subject_flag)
     base_values = {**fixed, **({subject_flag: subject} if subject else {})}
@@ -391,8 +391,8 @@ def print_table(study: Any, top: int, score_key: str, objective: str) -> None:
 
 def write_preset(study: Any, path: Path, algo: str, base_values: dict[str, Any], preset: str,
                  space: dict[str, Any]) -> None:
-    from gymforge.api import make_config
-    from gymforge.config import save_config
+    from gymforge.app.api import make_config
+    from gymforge.engine.config import save_config
 
     try:
         best = study.best_trial

@@ -13,7 +13,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
-from envs.video import gif_bytes
+from gymforge.envs.video import gif_bytes
 
 
 def wait_for_a_later_file_name(log_dir: Path) -> None:

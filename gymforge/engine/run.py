@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gymforge.config import TrainConfig, read_config_file, save_config
-from gymforge.errors import CheckpointError
+from gymforge.engine.config import TrainConfig, read_config_file, save_config
+from gymforge.engine.errors import CheckpointError
 
 CHECKPOINTS = "checkpoints"
 SAMPLES = "samples"

@@ -31,7 +31,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from gymforge.run import Run
+from gymforge.engine.run import Run
 
 TIMEOUT_VARIABLE = "GYMFORGE_DISTRIBUTED_TIMEOUT"
 DEFAULT_TIMEOUT_S = 900.0
@@ -89,7 +89,7 @@ def timeout_seconds() -> float:
     try:
         return float(text) if text else DEFAULT_TIMEOUT_S
     except ValueError:
-        from gymforge.errors import ConfigError
+        from gymforge.engine.errors import ConfigError
 
         raise ConfigError(f"${TIMEOUT_VARIABLE} must be a number of seconds, got {text!r}") from None
 
@@ -262,7 +262,7 @@ def reseed_after_restore(progress: int, learner: Any) -> None:
         return
     import numpy as np
 
-    from gymforge.seeding import seed_everything, seed_stream, stream_seed
+    from gymforge.engine.seeding import seed_everything, seed_stream, stream_seed
 
     seed = progress + seed_offset()
     seed_everything(seed)
@@ -281,7 +281,7 @@ def merged_normalization(envs: Any) -> Iterator[None]:
     if not is_distributed():
         yield
         return
-    from envs import load_normalization_state, normalization_state
+    from gymforge.envs import load_normalization_state, normalization_state
 
     before = normalization_state(envs)
     yield

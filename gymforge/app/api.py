@@ -9,18 +9,18 @@ from typing import Any
 
 import torch
 
-from gymforge import distributed, estimator
-from gymforge.config import TrainConfig, config_from_dict, save_config, unconstructed
-from gymforge.errors import CheckpointError, ConfigError, UserError
-from gymforge.learner import Agent, Learner
-from gymforge.registry import get_algorithm
-from gymforge.run import Run
-from gymforge.seeding import resolve_device, seed_everything, stream_seed
-from gymforge.trainer import Trainer
+from gymforge.engine import distributed, estimator
+from gymforge.engine.config import TrainConfig, config_from_dict, save_config, unconstructed
+from gymforge.engine.errors import CheckpointError, ConfigError, UserError
+from gymforge.engine.learner import Agent, Learner
+from gymforge.engine.registry import get_algorithm
+from gymforge.engine.run import Run
+from gymforge.engine.seeding import resolve_device, seed_everything, stream_seed
+from gymforge.engine.trainer import Trainer
 
 
 def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
-    """Defaults < preset < values (gymforge.registry holds the rule)."""
+    """Defaults < preset < values (gymforge.engine.registry holds the rule)."""
     return get_algorithm(algo).make_config(values, preset)
 
 
@@ -113,7 +113,7 @@ def check_kind(source: str | Path, algo: str, kind: str) -> None:
 def watch(agent: Agent, episodes: int, seed: int | None = None, render_mode: str = "human") -> tuple[Any, float]:
     """Play `episodes` greedy episodes of a loaded agent (rendered in a window, or as rgb_array frames to record);
     returns the EpisodeResult and the env's frame rate."""
-    from agents.episodes import play_episodes
+    from gymforge.agents.episodes import play_episodes
 
     seed = stream_seed(agent.config.seed, "watch") if seed is None else seed
     env = agent.make_env(render_mode=render_mode)
@@ -126,7 +126,7 @@ def watch(agent: Agent, episodes: int, seed: int | None = None, render_mode: str
 
 def save_grid(grid: Any, path: str | Path, scale: int = 1) -> Path:
     """A generator's (H, W, 3) uint8 grid as a PNG, each pixel scale x scale (small images stay sharp)."""
-    from generative.images import save_png
+    from gymforge.generative.images import save_png
 
     return save_png(Path(path), grid.repeat(scale, axis=0).repeat(scale, axis=1))
 
@@ -134,7 +134,13 @@ def save_grid(grid: Any, path: str | Path, scale: int = 1) -> Path:
 def export_run(run_dir: str | Path, out: str | Path, format_name: str | None = None, checkpoint: str = "best",
                check: int = 100) -> dict[str, Any]:
     """Export a run's checkpoint (best.pt, falling back to last.pt) to `out`, then check it on `check` inputs."""
-    from gymforge.export import check_onnx, export_format, exportable_of, require_export_extra, write_onnx
+    from gymforge.engine.export import (
+        check_onnx,
+        export_format,
+        exportable_of,
+        require_export_extra,
+        write_onnx,
+    )
 
     out = Path(out)
     export_format(out, format_name)

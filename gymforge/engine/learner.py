@@ -11,8 +11,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
-from gymforge.config import TrainConfig
-from gymforge.errors import ConfigError
+from gymforge.engine.config import TrainConfig
+from gymforge.engine.errors import ConfigError
 
 SPLITS = ("validation", "test")
 """evaluate(split): "validation" chooses best.pt and drives tuning; "test" is disjoint from it (episodes seeded

@@ -23,19 +23,19 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from gymforge.checkpoint import load_checkpoint, save_checkpoint
-from gymforge.config import TrainConfig, config_from_dict, config_to_dict, save_config
-from gymforge.errors import CheckpointError, ConfigError, UserError, require
-from gymforge.registry import algorithm_of, get_algorithm
-from gymforge.run import Run
-from gymforge.seeding import own_rng, resolve_device, torch_threads
+from gymforge.engine.checkpoint import load_checkpoint, save_checkpoint
+from gymforge.engine.config import TrainConfig, config_from_dict, config_to_dict, save_config
+from gymforge.engine.errors import CheckpointError, ConfigError, UserError, require
+from gymforge.engine.registry import algorithm_of, get_algorithm
+from gymforge.engine.run import Run
+from gymforge.engine.seeding import own_rng, resolve_device, torch_threads
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Constructor(type):
     """`Algo(config, device)` as the Trainer builds it, or `Algo(env_or_data, **options)` as a notebook does:
-    defaults < the subject's preset < options (gymforge.registry's rule), built under the config's seed."""
+    defaults < the subject's preset < options (gymforge.engine.registry's rule), built under the config's seed."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if (args and isinstance(args[0], TrainConfig)) or "config" in kwargs:
@@ -122,7 +122,9 @@ class Estimator(metaclass=Constructor):
               progress_bar: bool | None = None) -> Estimator:
         """Train `steps` more progress units with the CLI's Trainer, into a run folder: the first call makes it
         (logdir/name, logdir "runs" by default); later calls continue it, best.pt and its score included."""
-        from gymforge.trainer import Trainer  # TensorBoard loads when a learner first trains, not on import
+        from gymforge.engine.trainer import (
+            Trainer,  # TensorBoard loads when a learner first trains, not on import
+        )
 
         require(isinstance(steps, int) and steps > 0, f"learn(steps) needs a positive number of steps, got {steps!r}")
         if self.trainer is not None:

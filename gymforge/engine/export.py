@@ -4,7 +4,7 @@ Each learner that can be exported has a small `export_module()` hook returning a
 (the greedy policy from observation to action with the saved observation normalization folded in, recurrent
 state as explicit inputs and outputs; or a generator from latent to image), its input and output names, and a
 sampler of example inputs. This module (engine layer: the learners import it) writes the file and checks
-onnxruntime's outputs against PyTorch's; gymforge.api.export_run loads a run and drives it.
+onnxruntime's outputs against PyTorch's; gymforge.app.api.export_run loads a run and drives it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gymforge.errors import ConfigError
+from gymforge.engine.errors import ConfigError
 
 FORMATS = {"onnx": ".onnx"}
 """Export formats by name, with the file suffix that selects each."""

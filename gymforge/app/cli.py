@@ -1,4 +1,4 @@
-"""The `gymforge` command: train, evaluate, watch, sample, dream, runs, board, list. A thin layer over gymforge.api.
+"""The `gymforge` command: train, evaluate, watch, sample, dream, runs, board, list. A thin layer over gymforge.app.api.
 
 Hyperparameter flags come from each algorithm's config dataclass (tyro), so no option is written twice.
 User mistakes print one line on stderr and exit 2; nothing a user can cause prints a traceback.
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envs.errors import EnvError
-from gymforge.errors import NonFiniteError, UserError
+from gymforge.engine.errors import NonFiniteError, UserError
+from gymforge.envs.errors import EnvError
 
 TRAIN_USAGE = """usage: gymforge train ALGO [--env ID] [--steps N] [--seed S] [hyperparameter flags]
                       [--preset NAME|auto|none] [--name NAME] [--logdir DIR] [--config FILE]
@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def distributed_failure_line(error: BaseException) -> str | None:
-    if "gymforge.distributed" not in sys.modules:
+    if "gymforge.engine.distributed" not in sys.modules:
         return None
-    return sys.modules["gymforge.distributed"].failure_line(error)
+    return sys.modules["gymforge.engine.distributed"].failure_line(error)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,8 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- train ------------------------------------------------------------------------------------------
 def command_train(argv: list[str]) -> int:
-    from gymforge import api
-    from gymforge.config import read_config_file
+    from gymforge.app import api
+    from gymforge.engine.config import read_config_file
 
     if any(arg == "--resume" or arg.startswith("--resume=") for arg in argv):
         resume_options = argparse.ArgumentParser(prog="gymforge train --resume", add_help=False)
@@ -190,7 +190,7 @@ def command_train(argv: list[str]) -> int:
 
 
 def report_run(run: Any) -> int:
-    from gymforge import distributed
+    from gymforge.engine import distributed
 
     distributed.shutdown()  # torchrun: leave the process group; rank 0 reports for the job
     if not distributed.is_main():
@@ -214,9 +214,9 @@ def report_run(run: Any) -> int:
 # ---- evaluate, watch --------------------------------------------------------------------------------
 def command_evaluate(args: argparse.Namespace) -> int:
     """The "test" split: episodes (or data) disjoint from those that chose best.pt, with a 95% interval."""
-    from gymforge.api import load_learner
-    from gymforge.registry import get_algorithm
-    from gymforge.run import Run
+    from gymforge.app.api import load_learner
+    from gymforge.engine.registry import get_algorithm
+    from gymforge.engine.run import Run
 
     if args.episodes is not None and args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
@@ -252,7 +252,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 
 def command_watch(args: argparse.Namespace) -> int:
-    from gymforge import api
+    from gymforge.app import api
 
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
@@ -266,7 +266,7 @@ def command_watch(args: argparse.Namespace) -> int:
     for index, episode_return in enumerate(result.returns):
         print(f"episode {index + 1}: return {episode_return:.2f}, length {result.lengths[index]}")
     if args.record is not None:
-        from envs import save_video
+        from gymforge.envs import save_video
 
         save_video(result.frames, args.record, fps=fps)
         print(f"wrote {args.record}", file=sys.stderr)
@@ -274,9 +274,9 @@ def command_watch(args: argparse.Namespace) -> int:
 
 
 def command_dream(args: argparse.Namespace) -> int:
-    from gymforge.api import load_learner
-    from gymforge.run import Run
-    from gymforge.seeding import stream_seed
+    from gymforge.app.api import load_learner
+    from gymforge.engine.run import Run
+    from gymforge.engine.seeding import stream_seed
 
     if args.steps <= 0:
         raise UserError(f"--steps must be positive, got {args.steps}")
@@ -293,7 +293,7 @@ def command_dream(args: argparse.Namespace) -> int:
         frames, dream_return, real_return = learner.dream_video(args.steps, seed, args.temperature)
     finally:
         learner.close()
-    from envs import save_video
+    from gymforge.envs import save_video
 
     save_video(frames, args.out, fps=10)
     print(f"dream return {dream_return:.2f}, real return {real_return:.2f} from the same start", file=sys.stderr)
@@ -302,11 +302,11 @@ def command_dream(args: argparse.Namespace) -> int:
 
 
 def command_collect(args: argparse.Namespace) -> int:
-    from envs import collect_frames, save_frames
+    from gymforge.envs import collect_frames, save_frames
 
     make_policy, env = None, None
     if args.policy != "random":
-        from gymforge.api import load_learner
+        from gymforge.app.api import load_learner
 
         learner = load_learner(args.policy, kind="agent")
         if learner.config.env != args.env:
@@ -322,7 +322,7 @@ def command_collect(args: argparse.Namespace) -> int:
 
 
 def command_sample(args: argparse.Namespace) -> int:
-    from gymforge import api
+    from gymforge.app import api
 
     if args.scale < 1:
         raise UserError(f"--scale must be >= 1, got {args.scale}")
@@ -345,7 +345,7 @@ def command_sample(args: argparse.Namespace) -> int:
 
 # ---- tune, export ------------------------------------------------------------------------------------
 def add_tune_parser(commands: Any) -> None:
-    from gymforge.tune import add_arguments
+    from gymforge.app.tune import add_arguments
 
     tune = commands.add_parser("tune", help="search hyperparameters with Optuna (the tune extra)")
     add_arguments(tune)
@@ -353,15 +353,15 @@ def add_tune_parser(commands: Any) -> None:
 
 
 def command_tune(args: argparse.Namespace) -> int:
-    from gymforge.tune import tune
+    from gymforge.app.tune import tune
 
     tune(args)
     return 0
 
 
 def command_export(args: argparse.Namespace) -> int:
-    from gymforge.api import export_run
-    from gymforge.export import ExportCheckError
+    from gymforge.app.api import export_run
+    from gymforge.engine.export import ExportCheckError
 
     if (args.onnx is None) == (args.out is None):
         raise UserError("give one of --onnx FILE or --out FILE [--format F]")
@@ -385,7 +385,7 @@ def command_export(args: argparse.Namespace) -> int:
 
 # ---- runs, board, list ------------------------------------------------------------------------------
 def command_runs(args: argparse.Namespace) -> int:
-    from gymforge.run import Run
+    from gymforge.engine.run import Run
 
     rows = []
     folders = sorted(p.parent for p in args.logdir.glob("*/config.yaml")) if args.logdir.is_dir() else []
@@ -427,7 +427,7 @@ def command_board(args: argparse.Namespace) -> int:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    from gymforge.registry import ALGORITHMS
+    from gymforge.engine.registry import ALGORITHMS
 
     for algorithm in ALGORITHMS.values():
         print(f"{algorithm.name:<10} {algorithm.summary}")

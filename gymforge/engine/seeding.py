@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gymforge.errors import ConfigError
-
+from gymforge.engine.errors import ConfigError
 
 FIXED = 0
 """The root of the streams every training seed shares: stream_seed(FIXED, "data-split")."""
