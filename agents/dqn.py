@@ -10,6 +10,7 @@ transition, so it only starts the sub-env's next episode in the buffer.
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Literal
@@ -17,6 +18,7 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+
 from gymforge.agents.config import AgentConfig
 from gymforge.agents.encoders import observation_batch
 from gymforge.agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
@@ -24,14 +26,13 @@ from gymforge.agents.q_networks import QNetwork
 from gymforge.agents.replay import ReplayBuffer, ReplaySample
 from gymforge.agents.rollout import map_observations, observation_layout
 from gymforge.agents.spaces import require_discrete_actions
-from gymforge.envs import is_atari
-from gymforge.envs.observations import MASK_KEY, PrepareObservation
-from gymforge.networks import clip_gradients, huber, interpolate, make_optimizer, mse
-
 from gymforge.engine import distributed
 from gymforge.engine.errors import require
 from gymforge.engine.estimator import Estimator
 from gymforge.engine.seeding import stream_seed
+from gymforge.envs import is_atari
+from gymforge.envs.observations import MASK_KEY, PrepareObservation
+from gymforge.networks import clip_gradients, huber, interpolate, make_optimizer, mse
 
 
 def frame_stack_of(env: gym.Env) -> int:
@@ -204,8 +205,8 @@ class DQN(Estimator):
     @property
     def epsilon(self) -> float:
         config = self.config
-        fraction = self.progress / max(config.exploration_fraction * config.steps, 1.0)
-        return interpolate(config.initial_epsilon, config.final_epsilon, fraction)
+        return interpolate(config.initial_epsilon, config.final_epsilon,
+                           self.schedule_fraction(config.exploration_fraction))
 
     @torch.no_grad()
     def greedy_actions(self, observations: Any) -> np.ndarray:
@@ -292,7 +293,7 @@ class DQN(Estimator):
         config = self.config
         stats = []
         if config.prioritized:
-            beta = interpolate(config.priority_beta, 1.0, self.progress / config.steps)
+            beta = interpolate(config.priority_beta, 1.0, self.schedule_fraction())
             for _ in range(config.gradient_steps):
                 batch = self.buffer.sample(config.batch_size, beta)
                 stats.append(self.gradient_step(self.to_tensors(batch), batch.indices))
@@ -332,7 +333,7 @@ class DQN(Estimator):
 
     def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
-        end = min(self.progress + config.log_every, config.steps if limit is None else limit)
+        end = min(self.progress + config.log_every, sys.maxsize if limit is None else limit)
         stats = []
         while self.progress < end:
             before = self.progress

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+
 from gymforge.agents.actor_critic import ActorCritic, Memory, memory_window
 from gymforge.agents.config import AgentConfig
 from gymforge.agents.encoders import observation_batch
@@ -27,14 +28,13 @@ from gymforge.agents.rollout import (
     write_observations,
 )
 from gymforge.agents.spaces import network_action_shape, require_ppo_actions, to_env_actions
-from gymforge.envs import is_atari
-from gymforge.envs.observations import PrepareObservation
-from gymforge.networks import clip_gradients, interpolate, make_optimizer
-
 from gymforge.engine import distributed
 from gymforge.engine.errors import ConfigError, require
 from gymforge.engine.estimator import Estimator
 from gymforge.engine.seeding import stream_seed
+from gymforge.envs import is_atari
+from gymforge.envs.observations import PrepareObservation
+from gymforge.networks import clip_gradients, interpolate, make_optimizer
 
 
 @dataclass
@@ -343,7 +343,7 @@ class PPO(Estimator):
     # ---- learning -----------------------------------------------------------------------------------
     def schedules(self) -> tuple[float, float]:
         """(learning rate, clip range) for the coming update, annealed over the budget."""
-        config, fraction = self.config, self.progress / self.config.steps
+        config, fraction = self.config, self.schedule_fraction()
         return (interpolate(config.learning_rate, 0.0, fraction, config.learning_rate_schedule),
                 interpolate(config.clip_range, 0.0, fraction, config.clip_range_schedule))
 

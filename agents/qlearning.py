@@ -8,23 +8,24 @@ Only `terminated` stops bootstrapping: a time-limit truncation bootstraps from t
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
 import numpy as np
 import torch
+
 from gymforge.agents.config import AgentConfig
 from gymforge.agents.episodes import episode_metrics, evaluate_greedy
 from gymforge.agents.spaces import require_discrete_actions
+from gymforge.engine.errors import ConfigError, require
+from gymforge.engine.estimator import Estimator
+from gymforge.engine.seeding import stream_seed
 from gymforge.envs.discretize import DiscretizeObservation, IndexProductSpace, discrete_parts
 from gymforge.envs.errors import EnvError
 from gymforge.envs.observations import NEURAL_OBSERVATIONS
 from gymforge.networks import ScheduleKind, interpolate
-
-from gymforge.engine.errors import ConfigError, require
-from gymforge.engine.estimator import Estimator
-from gymforge.engine.seeding import stream_seed
 
 
 @dataclass
@@ -167,10 +168,9 @@ class QLearning(Estimator):
     def schedules(self) -> tuple[float, float]:
         """(epsilon, learning rate) at the current step."""
         config = self.config
-        done = self.progress / config.steps
-        epsilon = interpolate(config.epsilon, config.final_epsilon, done / max(config.exploration_fraction, 1e-12),
-                              config.epsilon_schedule)
-        learning_rate = interpolate(config.learning_rate, config.final_learning_rate, done,
+        epsilon = interpolate(config.epsilon, config.final_epsilon,
+                              self.schedule_fraction(max(config.exploration_fraction, 1e-12)), config.epsilon_schedule)
+        learning_rate = interpolate(config.learning_rate, config.final_learning_rate, self.schedule_fraction(),
                                     config.learning_rate_schedule)
         return epsilon, learning_rate
 
@@ -197,7 +197,7 @@ class QLearning(Estimator):
     def train_step(self, limit: int | None = None) -> dict[str, float]:
         config = self.config
         episodes, td_errors = [], []
-        end = min(self.progress + config.log_every, config.steps if limit is None else limit)
+        end = min(self.progress + config.log_every, sys.maxsize if limit is None else limit)
         epsilon, learning_rate = self.schedules()
         while self.progress < end:
             epsilon, learning_rate = self.schedules()

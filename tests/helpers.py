@@ -30,6 +30,13 @@ def scalar_steps(run_dir: Path, tag: str) -> list[int]:
     return [event.step for event in accumulator.Scalars(tag)]
 
 
+def scalar_values(run_dir: Path, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of one scalar tag across every event file of a run, in step order."""
+    accumulator = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
+    accumulator.Reload()
+    return sorted((event.step, event.value) for event in accumulator.Scalars(tag))
+
+
 def event_tags(run_dir: Path) -> dict[str, list[str]]:
     accumulator = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     accumulator.Reload()

@@ -13,7 +13,6 @@ global random state or thread count: a learner keeps its own global-RNG stream a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -68,10 +67,17 @@ class Estimator(metaclass=Constructor):
     optimizers: Mapping[str, torch.optim.Optimizer] = EMPTY
     rngs: Mapping[str, np.random.Generator | torch.Generator] = EMPTY
     """The learner's own random streams, saved under "rng"."""
+    horizon: int | None = None
+    """The progress the schedules anneal over (gymforge.engine.learner.Learner.horizon); set by the Trainer."""
     global_rng: dict[str, Any] | None = None
     """The global python/numpy/torch stream this learner trains in under the Python API (None: the process's)."""
     trainer: Any = None
     score_key: ClassVar[str]
+
+    def schedule_fraction(self, over: float = 1.0) -> float:
+        """progress / (over * horizon) in [0, 1]; the horizon is config.steps until the engine sets it."""
+        horizon = (self.horizon or self.config.steps) * over
+        return min(self.progress / max(horizon, 1.0), 1.0)
 
     # ---- state ------------------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
@@ -84,7 +90,7 @@ class Estimator(metaclass=Constructor):
     def state_dict(self) -> dict[str, Any]:
         rng = {name: stream.bit_generator.state if isinstance(stream, np.random.Generator) else stream.get_state()
                for name, stream in self.rngs.items()}
-        return {"progress": self.progress, "networks": {name: net.state_dict() for name, net in self.networks.items()},
+        return {"progress": self.progress, "horizon": self.horizon, "networks": {name: net.state_dict() for name, net in self.networks.items()},
                 "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()}, "rng": rng,
                 **self.extra_state()}
 
@@ -104,6 +110,7 @@ class Estimator(metaclass=Constructor):
                 raise ConfigError(f"the checkpoint's {part} does not fit this {name} config ({first}); "
                                   "use the config it was trained with") from None
         self.progress = int(state["progress"])
+        self.horizon = state.get("horizon")  # None in checkpoints written before the engine owned it
         for part, stream in self.rngs.items():
             if isinstance(stream, np.random.Generator):
                 stream.bit_generator.state = state["rng"][part]
@@ -118,29 +125,36 @@ class Estimator(metaclass=Constructor):
                 value.close()
 
     # ---- the Python API ---------------------------------------------------------------------------------
-    def learn(self, steps: int, logdir: str | Path | None = None, name: str | None = None,
+    def learn(self, steps: int | None = None, logdir: str | Path | None = None, name: str | None = None,
               progress_bar: bool | None = None) -> Estimator:
         """Train `steps` more progress units with the CLI's Trainer, into a run folder: the first call makes it
-        (logdir/name, logdir "runs" by default); later calls continue it, best.pt and its score included."""
+        (logdir/name, logdir "runs" by default); later calls continue it, best.pt and its score included.
+
+        The schedules anneal over the model's budget, `steps` as it was built (`PPO("CartPole-v1", steps=100_000)`,
+        else its preset's), not over one call: learn(50_000) twice follows the curve of one learn(100_000).
+        steps=None trains to the end of that budget. A call that goes past it extends the horizon to where the
+        call ends, as `--resume --steps` does: the schedules are re-planned over the new horizon (fraction =
+        progress / horizon), so a rate that had reached 0 picks up again (SB3's reset_num_timesteps=False)."""
         from gymforge.engine.trainer import (
             Trainer,  # TensorBoard loads when a learner first trains, not on import
         )
 
+        if steps is None:
+            steps = (self.horizon or self.config.steps) - self.progress
+            require(steps > 0, f"learn() has trained its whole budget ({self.progress} steps); "
+                               "give learn(steps) to train further")
         require(isinstance(steps, int) and steps > 0, f"learn(steps) needs a positive number of steps, got {steps!r}")
         if self.trainer is not None:
             run = self.trainer.run.path
             require((logdir is None or Path(logdir) == run.parent) and name in (None, run.name),
                     f"learn() continues its run folder {run}; a new logdir or name needs a new {type(self).__name__}")
         algo = algorithm_of(type(self)).name
-        self.config = dataclasses.replace(self.config, steps=self.progress + steps)
         if self.trainer is None:
             self.trainer = Trainer(self, Run.create(algo, self.config, logdir or "runs", name))
-        else:
-            save_config(self.trainer.run.path / "config.yaml", algo, self.config)
-        self.trainer.config, self.trainer.progress_bar = self.config, progress_bar
+        self.trainer.progress_bar = progress_bar
         start = self.global_rng if self.global_rng is not None else self.config.seed
         with own_rng(start) as after, torch_threads(self.config.torch_threads):
-            self.trainer.fit(close=False)
+            self.trainer.fit(close=False, until=self.progress + steps)
         self.global_rng = after
         return self
 

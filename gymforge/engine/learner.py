@@ -25,7 +25,11 @@ class Learner(Protocol):
 
     Optional, so not in the protocol: `prepare() -> dict[str, float | str]`, work a learner needs once before
     its first step (a generator's judge classifier, trained or loaded); the Trainer calls it on a fresh fit,
-    logs its numbers and prints it in one line."""
+    logs its numbers and prints it in one line.
+
+    The engine owns progress: before the first step Trainer.fit sets `learner.horizon`, the progress every
+    schedule anneals over (learning rate, clip range, epsilon, PER's beta), and a learner that saves state saves
+    it. Learners read their schedules' fraction from Estimator.schedule_fraction(), never from config.steps."""
 
     config: TrainConfig
     score_key: ClassVar[str]

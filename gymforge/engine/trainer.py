@@ -51,7 +51,7 @@ def next_multiple(progress: int, every: int) -> int:
 
 
 class Trainer:
-    """Drives any Learner to config.steps; everything that is the same for every algorithm lives here."""
+    """Drives any Learner to its budget; everything that is the same for every algorithm lives here."""
 
     def __init__(self, learner: Learner, run: Run, progress_bar: bool | None = None,
                  on_evaluate: Callable[[int, dict[str, float]], bool | None] | None = None) -> None:
@@ -105,11 +105,19 @@ class Trainer:
         return int(state["progress"])
 
     # ---- the loop -----------------------------------------------------------------------------------
-    def fit(self, resume: bool = False, close: bool = True) -> dict[str, Any]:
-        """Train to the budget. Returns the run summary; status is finished, stopped, interrupted or failed.
-        resume: load the run's last.pt first. close=False leaves the learner open (the Python API's learn())."""
+    def fit(self, resume: bool = False, close: bool = True, until: int | None = None) -> dict[str, Any]:
+        """Train to `until` (default: the budget, config.steps). Returns the run summary; status is finished,
+        stopped, interrupted or failed. resume: load the run's last.pt first. close=False leaves the learner
+        open (the Python API's learn()).
+
+        The engine owns the schedules' horizon: config.steps, or `until` where a call goes past it (a learn()
+        beyond the budget, a resumed run given more --steps). It is saved with the learner, so a resumed run
+        follows the curve it was on."""
         learner, config = self.learner, self.config
         start_progress = self.restore() if resume else learner.progress
+        until = config.steps if until is None else until
+        learner.horizon = max(getattr(learner, "horizon", None) or config.steps, until)
+        self.until = until
         # purge_step drops events a killed process logged after its last checkpoint (whose own step was
         # logged before it was saved): no duplicated steps, no gap.
         self.logger = (Logger(self.run.path, start_progress + 1 if resume else None, self.run.samples)
@@ -131,7 +139,7 @@ class Trainer:
         next_keep = next_multiple(start_progress, config.keep_every)
         self.run.write_summary({"status": "running", "progress": start_progress})
 
-        bar = tqdm(total=config.steps, initial=start_progress, unit="step", dynamic_ncols=True, smoothing=0.05,
+        bar = tqdm(total=until, initial=start_progress, unit="step", dynamic_ncols=True, smoothing=0.05,
                    disable=self.progress_bar is False or (self.progress_bar is None and not sys.stderr.isatty())
                    or not distributed.is_main(),
                    desc=f"{self.run.algo} {config.subject}")
@@ -140,8 +148,8 @@ class Trainer:
         started = time.perf_counter()
         window_start, window_progress = started, start_progress
         try:
-            while learner.progress < config.steps:
-                metrics = learner.train_step(min(next_eval, next_checkpoint, next_keep, config.steps))
+            while learner.progress < until:
+                metrics = learner.train_step(min(next_eval, next_checkpoint, next_keep, until))
                 progress = learner.progress
                 now = time.perf_counter()
                 self.elapsed += now - started
@@ -153,13 +161,13 @@ class Trainer:
                 metrics["time/elapsed_s"] = self.elapsed
                 self.logger.scalars(metrics, progress)
                 bar.update(progress - bar.n)
-                if progress >= next_eval or progress >= config.steps:
+                if progress >= next_eval or progress >= until:
                     self.evaluate(progress, bar)
                     next_eval = next_multiple(progress, config.eval_every)
                 if progress >= next_keep:
                     self.save(f"step-{progress:09d}")
                     next_keep = next_multiple(progress, config.keep_every)
-                if progress >= next_checkpoint or progress >= config.steps:
+                if progress >= next_checkpoint or progress >= until:
                     self.save("last")
                     self.run.write_summary(self.summary_fields("running"))
                     next_checkpoint = next_multiple(progress, config.checkpoint_every)
@@ -205,7 +213,7 @@ class Trainer:
             text = f"{self.learner.score_key}={score:.4g}"
             bar.set_postfix_str(f"eval {text}")
             if bar.disable:
-                print(f"[{self.run.algo}] step {progress}/{self.config.steps} eval {text}", file=sys.stderr)
+                print(f"[{self.run.algo}] step {progress}/{self.until} eval {text}", file=sys.stderr)
         if self.on_evaluate is not None and self.on_evaluate(progress, dict(figures)):
             self.stop_requested = True
         if reached(score, self.config.stop_at, self.learner.score_mode):

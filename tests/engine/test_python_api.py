@@ -10,12 +10,13 @@ import random
 import numpy as np
 import pytest
 import torch
-from gymforge.agents import DQN, PPO
-from gymforge.generative import VAE
 
+from gymforge.agents import DQN, PPO
 from gymforge.app import api
 from gymforge.engine.errors import CheckpointError, ConfigError, UserError
 from gymforge.engine.registry import ALGORITHMS
+from gymforge.generative import VAE
+from tests.helpers import scalar_values
 
 GENERATIVE = {"batch_size": 16, "eval_samples": 10, "grid_size": 4}
 TINY = {  # subject, options, steps to learn
@@ -149,7 +150,7 @@ def test_a_second_learn_continues_the_same_run_and_the_same_seed_learns_the_same
     twice = PPO("CartPole-v1", seed=2, **options).learn(64, logdir=tmp_path, name="twice", progress_bar=False)
     twice.learn(64, progress_bar=False)
     assert twice.progress == 128 and twice.trainer.run.read_summary()["progress"] == 128
-    assert "steps: 128" in (tmp_path / "twice" / "config.yaml").read_text()
+    assert "steps: 100000" in (tmp_path / "twice" / "config.yaml").read_text()  # the budget stays the preset's
     with pytest.raises(ConfigError, match="continues its run folder"):
         twice.learn(64, name="elsewhere")
     # each learner trains in its own global random stream, whatever the caller drew meanwhile
@@ -162,12 +163,41 @@ def test_a_second_learn_continues_the_same_run_and_the_same_seed_learns_the_same
         learner.close()
 
 
+def learning_rates(run_dir) -> list[float]:
+    return [value for _, value in scalar_values(run_dir, "train/learning_rate")]
+
+
+def test_learn_twice_follows_the_learning_rate_curve_of_one_learn(tmp_path):
+    """Finding 1: learn(256) then learn(256) once annealed the linear rate to 0 at the end of the first call and
+    started the second at half the initial rate. The engine owns the horizon (the model's `steps`)."""
+    options = {**TINY["ppo"][1], "steps": 512, "eval_every": 0, "learning_rate": 1e-3}
+    twice = PPO("CartPole-v1", seed=2, **options).learn(256, logdir=tmp_path, name="twice", progress_bar=False)
+    twice.learn(256, progress_bar=False)
+    once = PPO("CartPole-v1", seed=2, **options).learn(512, logdir=tmp_path, name="once", progress_bar=False)
+    rest = PPO("CartPole-v1", seed=2, **options).learn(logdir=tmp_path, name="rest", progress_bar=False)
+    # one update per rollout of 2 x 32 steps, at the progress the rollout reached
+    expected = [1e-3 * (1 - step / 512) for step in range(64, 513, 64)]
+    assert learning_rates(tmp_path / "once") == pytest.approx(expected)
+    assert learning_rates(tmp_path / "twice") == pytest.approx(expected)
+    assert learning_rates(tmp_path / "rest") == pytest.approx(expected)  # learn() trains to the budget
+    assert twice.horizon == once.horizon == 512 and twice.config.steps == 512
+    # past the budget the horizon extends to where the call ends, and the schedules are re-planned over it
+    once.learn(128, progress_bar=False)
+    assert once.horizon == 640 and learning_rates(tmp_path / "once")[-2:] == pytest.approx([1e-3 * (1 - 576 / 640),
+                                                                                            1e-3 * (1 - 640 / 640)])
+    with pytest.raises(ConfigError, match="trained its whole budget"):
+        rest.learn()
+    for learner in (twice, once, rest):
+        learner.close()
+
+
 def test_learn_trains_exactly_as_the_cli_does(tmp_path):
-    """api.train (what `gymforge train` runs: seed the process, build, fit) and Algo(...).learn end identical."""
+    """api.train (what `gymforge train --steps 256` runs: seed the process, build, fit) and
+    Algo(..., steps=256).learn() end identical: `steps` is the budget the schedules anneal over either way."""
     options = dict(TINY["dqn"][1])
     run = api.train("dqn", env="CartPole-v1", seed=3, steps=256, logdir=tmp_path, name="cli", progress_bar=False,
                     **options)
-    learner = DQN("CartPole-v1", seed=3, **options).learn(256, logdir=tmp_path, name="api", progress_bar=False)
+    learner = DQN("CartPole-v1", seed=3, steps=256, **options).learn(logdir=tmp_path, name="api", progress_bar=False)
     cli = api.load_learner(run.path, "last")
     assert_same_state(cli, learner)
     for each in (cli, learner):
