@@ -53,7 +53,7 @@ class MultiInputEncoder(nn.Module):
                 width += part.shape[0]
             else:
                 raise ConfigError(f"no encoder for the observation part {key}: {part}")
-        self.mlp = MLP(width, list(hidden_sizes), activation=activation, output_activation=activation)
+        self.mlp = MLP(width, list(hidden_sizes), activation=activation)  # ends at its hidden activation
         self.output_dim = self.mlp.output_dim
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -72,7 +72,7 @@ def make_encoder(space: gym.Space, hidden_sizes: Sequence[int] = (64, 64), activ
         encoder = image_encoder(space, features_dim)
         return encoder, encoder.output_dim
     if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
-        encoder = MLP(space.shape[0], list(hidden_sizes), activation=activation, output_activation=activation)
+        encoder = MLP(space.shape[0], list(hidden_sizes), activation=activation)  # ends at its hidden activation
         return encoder, encoder.output_dim
     raise ConfigError(f"no encoder for observation space {space}: {NEURAL_OBSERVATIONS}")
 

@@ -18,6 +18,18 @@ def test_make_encoder_picks_the_network_the_space_calls_for(shape, dtype, expect
     assert encoder(torch.as_tensor(np.stack([space.sample(), space.sample()]))).shape == (2, features)
 
 
+@pytest.mark.parametrize("space", [gym.spaces.Box(-1, 1, (4,), np.float32),
+                                   gym.spaces.Dict({"image": gym.spaces.Box(0, 255, (1, 10, 10), np.uint8),
+                                                    "vector": gym.spaces.Box(-1, 1, (3,), np.float32)})])
+def test_the_mlp_encoder_is_linear_then_activation_per_layer_and_nothing_more(space):
+    """Finding 5: every PPO and DQN MLP ended Linear -> Tanh -> Tanh (the encoder added an output activation on
+    top of its last hidden layer's own)."""
+    encoder, features = make_encoder(space, hidden_sizes=(8, 6), activation="tanh")
+    mlp = encoder.mlp if hasattr(encoder, "mlp") else encoder
+    assert [type(layer).__name__ for layer in mlp] == ["Linear", "Tanh", "Linear", "Tanh"]
+    assert features == 6
+
+
 def test_make_encoder_refuses_discrete_observations():
     with pytest.raises(ConfigError, match="qlearning"):
         make_encoder(gym.spaces.Discrete(5))
