@@ -1,0 +1,65 @@
+"""Every option that yields image frames reaches a CNN, odd layouts do not crash it, and observation
+normalization never runs on pixels (issue 32, findings 2, 3 and 6)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymforge.agents.dqn import DQN, DQNConfig
+from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.networks import MLP, SmallCNN
+from gymnasium import spaces
+
+TINY = {"n_envs": 2, "n_steps": 8, "batch_size": 16, "n_epochs": 1, "eval_episodes": 1}
+
+
+class ShapedImages(gym.Env):
+    """Random uint8 observations of a given shape and bounds (stand-ins for CarRacing's (96, 96, 3) and odd
+    layouts); 8 steps an episode."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, shape=(96, 96, 3), high=255, render_mode=None):
+        self.observation_space = spaces.Box(0, high, tuple(shape), np.uint8)
+        self.action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        self.t += 1
+        return self.observation_space.sample(), 0.0, False, self.t >= 8, {}
+
+
+for _name, _shape, _high in [("CarLike", (96, 96, 3), 255), ("TiedAxes", (3, 64, 3), 255),
+                             ("TwoChannels", (4, 84, 2), 255), ("Binary", (8, 8, 3), 1)]:
+    if f"images-test/{_name}-v0" not in gym.registry:
+        gym.register(f"images-test/{_name}-v0", entry_point=ShapedImages, kwargs={"shape": _shape, "high": _high},
+                     max_episode_steps=8)
+
+
+def encoder_of(learner):
+    return learner.model.actor_trunk.encoder if isinstance(learner, PPO) else learner.online.encoder
+
+
+@pytest.mark.parametrize("env, kind, size", [
+    ("images-test/TwoChannels-v0", SmallCNN, (2, 4, 84)),  # (4, 84, 2): channels last, a 4-pixel side
+    ("images-test/TiedAxes-v0", MLP, (3 * 64 * 3,)),  # (3, 64, 3): no channel axis can be told, a vector
+    ("images-test/Binary-v0", MLP, (8 * 8 * 3,)),  # uint8 0-1 is a binary vector, not pixels divided by 255
+])
+@pytest.mark.parametrize("algo", ["ppo", "dqn"])
+def test_odd_layouts_reach_an_encoder_that_fits_them(algo, env, kind, size):
+    learner = PPO(PPOConfig(env=env, **TINY)) if algo == "ppo" else DQN(DQNConfig(
+        env=env, learning_starts=8, batch_size=8, buffer_size=64, log_every=16, eval_episodes=1))
+    try:
+        encoder = encoder_of(learner)
+        assert isinstance(encoder, kind)
+        assert learner.envs.single_observation_space.shape == size
+        if kind is SmallCNN:
+            assert encoder.convs.input_shape == size
+        learner.train_step()
+    finally:
+        learner.close()
