@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gymforge.agents.dqn import DQN, DQNConfig
 from gymforge.agents.ppo import PPO, PPOConfig
-from gymforge.networks import MLP, SmallCNN
+from gymforge.networks import MLP, NatureCNN, SmallCNN
 from gymnasium import spaces
 
 TINY = {"n_envs": 2, "n_steps": 8, "batch_size": 16, "n_epochs": 1, "eval_episodes": 1}
@@ -43,6 +43,36 @@ for _name, _shape, _high in [("CarLike", (96, 96, 3), 255), ("TiedAxes", (3, 64,
 
 def encoder_of(learner):
     return learner.model.actor_trunk.encoder if isinstance(learner, PPO) else learner.online.encoder
+
+
+@pytest.mark.parametrize("env, options, cnn, frames", [
+    ("images-test/CarLike-v0", {"grayscale": True}, NatureCNN, (1, 96, 96)),  # (96, 96) grey frames
+    ("images-test/CarLike-v0", {"grayscale": True, "frame_stack": 4}, NatureCNN, (4, 96, 96)),
+    ("CartPole-v1", {"render_frames": 32, "grayscale": True}, SmallCNN, (1, 32, 32)),
+    ("gymforge/Catch-v0", {"frame_stack": 4}, SmallCNN, (4, 10, 10)),  # four (1, 10, 10) frames
+])
+def test_pixel_options_give_a_cnn_not_an_mlp_on_raw_pixels(env, options, cnn, frames):
+    learner = PPO(PPOConfig(env=env, **TINY, **options))
+    try:
+        encoder = encoder_of(learner)
+        assert isinstance(encoder, cnn) and encoder.convs.input_shape == frames
+        assert learner.envs.single_observation_space.shape == frames
+        assert np.isfinite(learner.train_step()["train/value_loss"])
+    finally:
+        learner.close()
+
+
+def test_a_catch_stack_holds_the_last_four_screens_in_order():
+    learner = PPO(PPOConfig(env="gymforge/Catch-v0", frame_stack=4, **TINY))
+    try:
+        env = learner.make_env()
+        first, _ = env.reset(seed=0)
+        assert first.shape == (4, 10, 10) and (first == first[3]).all()  # padded with copies of the reset screen
+        second, *_ = env.step(1)
+        np.testing.assert_array_equal(second[2], first[3])  # each step pushes the oldest screen out
+        assert second[3].sum() == 2 * 255  # the newest screen: the ball and the paddle
+    finally:
+        learner.close()
 
 
 @pytest.mark.parametrize("env, kind, size", [
