@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from gymforge.agents.dqn import DQN, DQNConfig
 from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.envs import EnvError
 from gymforge.networks import MLP, NatureCNN, SmallCNN
 from gymnasium import spaces
+
+from gymforge.app.cli import main
 
 TINY = {"n_envs": 2, "n_steps": 8, "batch_size": 16, "n_epochs": 1, "eval_episodes": 1}
 
@@ -93,3 +96,12 @@ def test_odd_layouts_reach_an_encoder_that_fits_them(algo, env, kind, size):
         learner.train_step()
     finally:
         learner.close()
+
+
+def test_observation_normalization_is_refused_on_images_in_one_line(tmp_path, capsys):
+    with pytest.raises(EnvError, match="drop --normalize-observation"):
+        PPO(PPOConfig(env="gymforge/Catch-v0", normalize_observation=True, **TINY))
+    assert main(["train", "ppo", "--env", "gymforge/Catch-v0", "--normalize-observation", "--steps", "64",
+                 "--preset", "none", "--logdir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "uint8 images (1, 10, 10)" in error
