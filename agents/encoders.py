@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import gymnasium as gym
 import numpy as np
 import torch
-from gymforge.envs.observations import MASK_KEY, NEURAL_OBSERVATIONS
-from gymforge.envs.observations import is_image_space as _is_image_space
+from gymforge.envs.observations import MASK_KEY, NEURAL_OBSERVATIONS, image_layout
 from gymforge.networks import MLP, NatureCNN, SmallCNN
 from torch import nn
 
@@ -18,15 +17,16 @@ from gymforge.engine.errors import ConfigError
 
 
 def is_image_space(space: gym.Space) -> bool:
-    """Channel-first uint8 images as prepared (Catch's (1, 10, 10), Atari's stacked (4, 84, 84))."""
-    return _is_image_space(space) and not space.shape[-1] < space.shape[0]
+    """Channel-first uint8 images as prepared (Catch's (1, 10, 10), Atari's stacked (4, 84, 84)), by the
+    pipeline's one rule (envs.observations.image_layout)."""
+    return image_layout(space) == "CHW"
 
 
 def image_encoder(space: gym.Space, features_dim: int | None = None) -> nn.Module:
-    """Images up to 35x35 get the small CNN (Nature's 8x8 stride-4 first layer needs 36 pixels); larger ones
-    the Nature CNN. Both scale uint8 pixels to [0, 1] themselves."""
+    """Images with a side under 36 pixels get the small CNN (Nature's 8x8 stride-4 first layer needs 36 on
+    each side); larger ones the Nature CNN. Both scale uint8 pixels to [0, 1] themselves."""
     height, width = space.shape[1:]
-    if max(height, width) < 36:
+    if min(height, width) < 36:
         return SmallCNN(space.shape, features_dim=features_dim or 256, scale=True)
     return NatureCNN(space.shape, features_dim=features_dim or 512, scale=True)
 

@@ -23,6 +23,7 @@ from gymforge.agents.config import AgentConfig
 from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
 from gymforge.agents.episodes import episode_seeds
 from gymforge.agents.ppo import PPO, PPOConfig
+from gymforge.envs.observations import channel_first_shape, image_layout, to_channel_first
 from gymforge.generative.metrics import bernoulli_log_likelihood, gaussian_kl
 from gymforge.generative.vae import VAEConfig, VAEModel
 from gymforge.networks import make_optimizer
@@ -151,26 +152,26 @@ class WorldModelConfig(AgentConfig):
 
 # ---- frames from any env ----------------------------------------------------------------------------
 def is_pixel_space(space: gym.Space) -> bool:
-    return isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) in (2, 3)
+    """Image observations by the pipeline's one rule (envs.observations.image_layout), any layout."""
+    return image_layout(space) is not None
 
 
 class FrameObservation(gym.ObservationWrapper):
-    """Image observations (H, W[, C]) or (C, H, W) uint8 become channel-first frames (C, size, size), optionally
-    grey; size 0 keeps theirs. Envs without pixel observations come here as envs.RenderedFrames."""
+    """Image observations in any layout `image_layout` reads become channel-first frames (C, size, size),
+    optionally grey; size 0 keeps theirs. Envs without pixel observations come here as envs.RenderedFrames."""
 
     def __init__(self, env: gym.Env, size: int, grayscale: bool) -> None:
-        from gymforge.envs.frames import _as_hwc
-
         super().__init__(env)
         self.size, self.grayscale = size, grayscale
-        height, width, channels = _as_hwc(np.zeros(env.observation_space.shape, np.uint8)).shape
+        self.layout = image_layout(env.observation_space)
+        channels, height, width = channel_first_shape(env.observation_space)
         channels = 1 if grayscale else channels
         self.observation_space = gym.spaces.Box(0, 255, (channels, size or height, size or width), np.uint8)
 
     def observation(self, observation: Any) -> np.ndarray:
-        from gymforge.envs.frames import _as_hwc, _resize
+        from gymforge.envs.frames import _resize
 
-        image = _as_hwc(observation)
+        image = to_channel_first(observation, self.layout).transpose(1, 2, 0)  # (H, W, C)
         if self.size:
             image = _resize(image, self.size)
         if self.grayscale and image.shape[-1] > 1:

@@ -11,19 +11,19 @@ import gymnasium as gym
 import numpy as np
 from gymforge.envs.errors import EnvError
 from gymforge.envs.make import make_env
+from gymforge.envs.observations import image_layout, to_channel_first
+from gymnasium import spaces
 from PIL import Image
 from tqdm import tqdm
 
 
 def _as_hwc(observation: Any) -> np.ndarray:
-    """An image observation as (H, W, C) uint8; channel-first layouts (C <= 4 first) are transposed."""
+    """An image observation as (H, W, C) uint8; its layout is read by the pipeline's one rule (image_layout)."""
     image = np.asarray(observation)
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3:
+    layout = image_layout(spaces.Box(0, 255, image.shape, np.uint8))
+    if layout is None:
         raise EnvError(f"This observation of shape {image.shape} is not an image; collect with source='render'.")
-    if image.shape[-1] > 4 and image.shape[0] <= 4:
-        image = image.transpose(1, 2, 0)
+    image = to_channel_first(image, layout).transpose(1, 2, 0)
     if image.dtype != np.uint8:
         if image.min() < 0.0 or image.max() > 1.0:
             raise EnvError("Float image observations must lie in [0, 1]; collect with source='render' instead.")

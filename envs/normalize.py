@@ -16,6 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymforge.envs.errors import EnvError
+from gymforge.envs.observations import is_image_space
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from gymnasium.wrappers import utils as gym_utils
 from gymnasium.wrappers import vector as gym_vector
@@ -55,6 +56,12 @@ class NormalizeObservation(_Trainable, gym_vector.NormalizeObservation):
     """Scale each observation coordinate of a vector env to about zero mean and unit variance (float32)."""
 
     def __init__(self, env: VectorEnv, epsilon: float = 1e-8, training: bool = True, clip: float = 10.0):
+        """Image observations are refused: a uint8 buffer cannot hold normalized floats, and the CNN already
+        scales pixels to [0, 1]."""
+        if is_image_space(env.single_observation_space):
+            raise EnvError(f"observation normalization scales vectors, but these observations are uint8 images "
+                           f"{env.single_observation_space.shape}, which the CNN scales to [0, 1] itself; "
+                           "drop --normalize-observation")
         super().__init__(env, epsilon=epsilon)
         self.obs_rms = RunningMeanStd(shape=self.single_observation_space.shape, dtype=np.float64)
         self.training = training

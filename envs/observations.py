@@ -3,10 +3,10 @@ takes, and the wrapper that moves an action mask from `info` into the observatio
 
 `PrepareObservation` turns an environment's observations into one *prepared* form (the agents' buffers,
 encoders, evaluation and watch all see only that form):
-- a 3-D uint8 `Box` is an image: channel-last (H, W, C) is moved to channel-first (C, H, W), as
-  Stable-Baselines3's image-space check does (the smallest axis, first or last, is the channel axis), so frame
-  stacks such as Atari's (4, 84, 84) stay as they are;
-- any other `Box` (any dtype, any rank) is flattened to a float32 vector;
+- a `Box` that `image_layout` calls an image becomes a channel-first (C, H, W) uint8 image, whatever its
+  layout (channel-last (H, W, C), grey (H, W), frame stacks (k, H, W) or (H, W, k));
+- any other `Box` (any dtype, any rank) is flattened to a float32 vector (a uint8 0-255 Box of rank 2 or more
+  that is not an image gets one printed line saying why);
 - `Discrete`, `MultiDiscrete` and `MultiBinary` become one-hot / binary float32 vectors;
 - `Dict` and `Tuple` (nested too) keep every image as its own key and concatenate every other part into one
   "vector" key; an "action_mask" key passes through untouched; parts no encoder takes (Text, Graph,
@@ -32,17 +32,59 @@ NEURAL_OBSERVATIONS = ("dqn and ppo take Box (vectors of any rank and dtype, uin
 _VECTOR_KINDS = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
 
+def image_layout(space: gym.Space) -> str | None:
+    """"CHW", "HWC" or "HW" for an image Box, None for anything else: the one rule every path (PPO, DQN, the
+    world model, the encoders, the pixel wrappers) asks, so no two paths read one space differently.
+
+    An image is a uint8 Box with bounds exactly 0 and 255 (a uint8 Box bounded 0-1 is a binary vector, not
+    pixels to divide by 255) whose channel axis can be told:
+    - 3-D: the channel axis is the first or the last, whichever is strictly smaller than both other axes:
+      (4, 84, 84) and (1, 10, 10) are "CHW", (96, 96, 3) and (84, 84, 4) are "HWC", (4, 84, 2) is "HWC" (2
+      channels of 4x84). (3, 64, 3) or (10, 10, 10) have no such axis: not an image.
+    - 2-D (H, W) is one grey channel, (1, H, W) by the same rule (grayscale wrappers drop the channel axis),
+      so both sides must exceed 1.
+    A frame stack is an image when its stacked axis (k, or k times the channels) is smaller than each side.
+    """
+    return _image_rule(space)[0]
+
+
+def _image_rule(space: gym.Space) -> tuple[str | None, str]:
+    """(layout, why it is not an image) by `image_layout`'s rule."""
+    if not isinstance(space, spaces.Box) or space.dtype != np.uint8:
+        return None, "not a uint8 Box"
+    if len(space.shape) not in (2, 3):
+        return None, f"{len(space.shape)}-D, not (H, W) or 3-D"
+    if not (np.all(space.low == 0) and np.all(space.high == 255)):
+        return None, f"its bounds are {space.low.min()} to {space.high.max()}, not 0 to 255"
+    shape = (1, *space.shape) if len(space.shape) == 2 else space.shape
+    first, middle, last = shape
+    if first < middle and first < last:
+        return ("HW" if len(space.shape) == 2 else "CHW"), ""
+    if last < first and last < middle:
+        return "HWC", ""
+    if len(space.shape) == 2:
+        return None, "a grey (H, W) image needs both sides above 1"
+    return None, f"no axis of {space.shape}, first or last, is smaller than the other two, so no channel axis can be told"
+
+
 def is_image_space(space: gym.Space) -> bool:
-    """A 3-D uint8 Box whose smallest axis is its first or last (the channels): an image, either layout."""
-    if not (isinstance(space, spaces.Box) and len(space.shape) == 3 and space.dtype == np.uint8):
-        return False
-    smallest = min(space.shape)
-    return space.shape[0] == smallest or space.shape[-1] == smallest
+    """An image by `image_layout`'s rule, in any layout."""
+    return image_layout(space) is not None
 
 
-def is_channel_last(space: gym.Space) -> bool:
-    """An image whose last axis holds the channels (H, W, C), e.g. CarRacing's (96, 96, 3)."""
-    return is_image_space(space) and space.shape[-1] < space.shape[0]
+def channel_first_shape(space: gym.Space) -> tuple[int, int, int]:
+    """The (C, H, W) shape an image space has once `to_channel_first` has moved its axes."""
+    return to_channel_first(np.zeros(space.shape, np.uint8), image_layout(space)).shape
+
+
+def to_channel_first(image: np.ndarray, layout: str | None) -> np.ndarray:
+    """An image (or a batch of them, the leading axes kept) in `layout` as (..., C, H, W)."""
+    image = np.asarray(image)
+    if layout == "HW":
+        return image[..., None, :, :]
+    if layout == "HWC":
+        return np.ascontiguousarray(np.moveaxis(image, -1, -3))
+    return image
 
 
 def vector_size(space: gym.Space) -> int:
@@ -146,11 +188,13 @@ class PrepareObservation(gym.ObservationWrapper):
             elif keys and path.split(".")[0] not in keys:
                 continue
             elif is_image_space(part):
-                kind = "channel_last" if is_channel_last(part) else "image"
-                shape = part.shape[::-1][:1] + part.shape[:2] if kind == "channel_last" else part.shape
-                self.plan.append((index, path or "image", kind))
-                output[path or "image"] = spaces.Box(0, 255, shape, np.uint8)
+                self.plan.append((index, path or "image", image_layout(part)))
+                output[path or "image"] = spaces.Box(0, 255, channel_first_shape(part), np.uint8)
             elif isinstance(part, _VECTOR_KINDS):
+                if verbose and isinstance(part, spaces.Box) and part.dtype == np.uint8 and len(part.shape) > 1:
+                    why = _image_rule(part)[1]
+                    announce(f"gymforge: the uint8 observation {path + ' ' if path else ''}of shape {part.shape} is not "
+                             f"read as an image ({why}); it is flattened into a vector for an MLP")
                 self.vector_leaves.append(index)
                 low, high = vector_bounds(part)
                 vector_low.append(low)
@@ -174,10 +218,10 @@ class PrepareObservation(gym.ObservationWrapper):
         prepared: dict[str, np.ndarray] = {}
         for index, key, kind in self.plan:
             value = np.asarray(values[index])
-            if kind == "channel_last":
-                value = np.ascontiguousarray(np.moveaxis(value, -1, 0))
-            elif kind == "mask":
+            if kind == "mask":
                 value = value.astype(np.int8).reshape(-1)
+            else:
+                value = to_channel_first(value, kind)
             prepared[key] = value
         if self.vector_leaves:
             prepared[VECTOR_KEY] = np.concatenate([to_vector(self.parts[i][1], values[i]) for i in self.vector_leaves])

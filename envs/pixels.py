@@ -3,9 +3,9 @@ observations cheaper (CarRacing-v3 and the like): repeat each action, grey the f
 Atari games get their own stack (envs/atari.py); this one is for every other image env.
 
 Each step is Gymnasium's own wrapper: `MaxAndSkipObservation` (the action repeated `frame_skip` times, rewards
-summed, an episode's end honoured at once), `GrayscaleObservation` and `FrameStackObservation`. A stack of colour
-frames, (k, H, W, C), becomes one channel-first image (k*C, H, W), so the shared pipeline sees an image, not a
-rank-4 vector.
+summed, an episode's end honoured at once), `GrayscaleObservation` and `FrameStackObservation`. A stack of image
+frames in any layout (colour, grey (H, W), channel-first like Catch's) becomes one channel-first image
+(k*C, H, W), so the shared pipeline sees an image, not a rank-4 vector.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import gymnasium as gym
 import numpy as np
 from gymforge.envs.errors import EnvError
 from gymforge.envs.frames import _as_hwc, _resize
-from gymforge.envs.observations import is_image_space
+from gymforge.envs.observations import channel_first_shape, image_layout, is_image_space, to_channel_first
 from gymnasium import spaces
-from gymnasium.wrappers import FrameStackObservation, GrayscaleObservation, MaxAndSkipObservation
+from gymnasium.wrappers import FlattenObservation, FrameStackObservation, GrayscaleObservation, MaxAndSkipObservation
 
 
 class RenderedFrames(gym.ObservationWrapper):
@@ -41,34 +41,51 @@ class RenderedFrames(gym.ObservationWrapper):
         return _resize(_as_hwc(self.env.render()), self.size)
 
 
-class StackedChannels(gym.ObservationWrapper):
-    """(k, H, W, C) stacks of channel-last frames -> (k*C, H, W), one channel-first image."""
+class ChannelFirst(gym.ObservationWrapper):
+    """Image observations in any layout `image_layout` reads -> (C, H, W), so stacked frames join on channels."""
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
-        k, height, width, channels = env.observation_space.shape
+        self.layout = image_layout(env.observation_space)
+        self.observation_space = spaces.Box(0, 255, channel_first_shape(env.observation_space), np.uint8)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return to_channel_first(observation, self.layout)
+
+
+class StackedChannels(gym.ObservationWrapper):
+    """(k, C, H, W) stacks of channel-first frames -> (k*C, H, W), one channel-first image."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        k, channels, height, width = env.observation_space.shape
         self.observation_space = spaces.Box(0, 255, (k * channels, height, width), np.uint8)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
-        k, height, width, channels = observation.shape
-        return np.ascontiguousarray(observation.transpose(0, 3, 1, 2).reshape(k * channels, height, width))
+        return observation.reshape(self.observation_space.shape)
 
 
 def pixel_wrappers(env: gym.Env, frame_skip: int = 1, grayscale: bool = False, frame_stack: int = 1) -> gym.Env:
-    """`env` with its actions repeated, its RGB frames greyed and its last observations stacked, as asked."""
+    """`env` with its actions repeated, its RGB frames greyed and its last observations stacked, as asked.
+    Image frames (by `image_layout`, any layout) stack into one channel-first image; other observations
+    into one flat vector."""
     space = env.observation_space  # the action repeat keeps it
     if frame_skip > 1:
         env = MaxAndSkipObservation(env, skip=frame_skip)
     if grayscale:
-        if not (is_image_space(space) and space.shape[-1] == 3):
-            raise EnvError(f"--grayscale needs RGB image observations (H, W, 3) of uint8, but the env's are "
+        if not (image_layout(space) == "HWC" and space.shape[-1] == 3):
+            raise EnvError(f"--grayscale needs RGB image observations (H, W, 3) of uint8 0-255, but the env's are "
                            f"{space}; drop --grayscale")
         env = GrayscaleObservation(env, keep_dim=False)
     if frame_stack > 1:
         if not isinstance(env.observation_space, spaces.Box):
             raise EnvError(f"--frame-stack needs Box observations, got {env.observation_space}; drop --frame-stack")
-        env = FrameStackObservation(env, frame_stack)
-        shape = env.observation_space.shape
-        if len(shape) == 4 and env.observation_space.dtype == np.uint8 and shape[-1] == min(shape[1:]):
-            env = StackedChannels(env)
+        if not is_image_space(env.observation_space):
+            return FlattenObservation(FrameStackObservation(env, frame_stack))
+        frame = channel_first_shape(env.observation_space)
+        env = StackedChannels(FrameStackObservation(ChannelFirst(env), frame_stack))
+        if image_layout(env.observation_space) != "CHW":  # the pipeline would read another axis as channels
+            raise EnvError(f"--frame-stack {frame_stack} of {frame} frames gives {env.observation_space.shape[0]} "
+                           f"channels, not fewer than each side of a frame, so the channel axis cannot be told; "
+                           f"stack fewer frames")
     return env

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 from gymforge.agents.encoders import MultiInputEncoder, make_encoder, observation_batch
-from gymforge.envs.observations import PrepareObservation, is_image_space
+from gymforge.envs import observations
+from gymforge.envs.observations import PrepareObservation, channel_first_shape, image_layout, is_image_space
+from gymforge.networks import MLP, SmallCNN
 from gymnasium import spaces
 
 
@@ -75,3 +78,58 @@ def test_multi_input_encoder_fuses_images_and_vector_and_ignores_the_mask():
     assert out.shape == (5, 16)
     changed = dict(batch, action_mask=np.zeros((5, 4), np.int8))
     assert torch.equal(encoder(observation_batch(changed)), out)
+
+
+def box(shape, high=255, dtype=np.uint8):
+    return spaces.Box(0, high, shape, dtype)
+
+
+@pytest.mark.parametrize("space, layout, channel_first", [
+    (box((4, 84, 84)), "CHW", (4, 84, 84)),  # an Atari-style frame stack
+    (box((1, 10, 10)), "CHW", (1, 10, 10)),  # Catch
+    (box((84, 84, 4)), "HWC", (4, 84, 84)),  # a stack on the last axis
+    (box((96, 96, 3)), "HWC", (3, 96, 96)),  # CarRacing
+    (box((4, 84, 2)), "HWC", (2, 4, 84)),  # 2 is smaller than both 4 and 84: two channels of 4x84
+    (box((84, 84)), "HW", (1, 84, 84)),  # a grey frame without its channel axis
+    (box((3, 64, 3)), None, None),  # first and last axes tie: no channel axis can be told
+    (box((10, 10, 10)), None, None),
+    (box((1, 8)), None, None),  # a grey image needs both sides above 1
+    (box((8, 8, 3), high=1), None, None),  # uint8 0-1 is a binary table, not pixels to divide by 255
+    (box((84, 84, 3), high=1.0, dtype=np.float32), None, None),  # float "images" are features (as SB3)
+    (box((2, 84, 84, 3)), None, None),  # rank 4
+])
+def test_one_rule_says_what_is_an_image_and_where_its_channels_are(space, layout, channel_first):
+    from gymforge.agents.worldmodel import is_pixel_space
+
+    assert image_layout(space) == layout
+    assert is_image_space(space) == is_pixel_space(space) == (layout is not None)  # the world model asks the same
+    wrapper = prepare(space)
+    if layout is None:
+        assert wrapper.observation_space == spaces.Box(0, float(np.max(space.high)), (int(np.prod(space.shape)),),
+                                                       np.float32)
+        assert isinstance(make_encoder(wrapper.observation_space)[0], MLP)
+    else:
+        assert channel_first_shape(space) == wrapper.observation_space.shape == channel_first
+        assert image_layout(wrapper.observation_space) == "CHW"  # prepared images read the same way again
+
+
+def test_a_grey_frame_and_a_two_channel_frame_keep_their_pixels_in_place():
+    grey = np.arange(84 * 84, dtype=np.uint8).reshape(84, 84)
+    np.testing.assert_array_equal(prepare(box((84, 84))).observation(grey), grey[None])
+    pair = np.random.default_rng(0).integers(0, 255, (4, 84, 2), dtype=np.uint8)
+    out = prepare(box((4, 84, 2))).observation(pair)
+    assert out.shape == (2, 4, 84) and out[1, 3, 80] == pair[3, 80, 1]
+    encoder, _ = make_encoder(box((2, 4, 84)))
+    assert isinstance(encoder, SmallCNN)  # a 4-pixel side is too small for the Nature CNN's 8x8 stride-4 layer
+    assert encoder(observation_batch(out[None])).shape == (1, encoder.output_dim)
+
+
+def test_a_uint8_box_that_is_not_an_image_is_flattened_with_one_line_that_says_why(capsys, monkeypatch):
+    monkeypatch.setattr(observations, "_announced", set())  # each line is printed once per process
+    prepare(box((3, 64, 3)))
+    prepare(box((3, 64, 3)))
+    prepare(box((5, 6, 3), high=1))
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2
+    assert "of shape (3, 64, 3) is not read as an image" in printed[0] and "no channel axis can be told" in printed[0]
+    assert "bounds are 0 to 1, not 0 to 255" in printed[1] and "flattened into a vector" in printed[1]

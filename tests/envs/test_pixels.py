@@ -130,3 +130,13 @@ def test_ppo_trains_and_watches_cartpole_from_its_rendered_frames(tmp_path, caps
                  "none", "--logdir", str(tmp_path)]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "--render-frames" in error
+
+
+def test_a_stack_with_more_channels_than_a_side_is_refused_and_a_vector_stack_stays_a_vector():
+    with pytest.raises(EnvError, match="gives 12 channels.*stack fewer frames"):
+        pixel_wrappers(CountingFrames(), frame_stack=4)  # 4 RGB frames of 12x10: 12 channels, no longer the smallest
+
+    class Vector(CountingFrames):
+        observation_space = spaces.Box(0, 255, (5,), np.uint8)  # RAM-like bytes, not pixels
+
+    assert pixel_wrappers(Vector(), frame_stack=3).observation_space.shape == (15,)  # not a (3, 5) "grey image"
