@@ -42,9 +42,10 @@ class ActorCriticPolicy(nn.Module):
     feed zeros at an episode's start.
     """
 
-    def __init__(self, model: nn.Module, action_space: gym.Space, statistics: Any, state_kind: str | None) -> None:
+    def __init__(self, model: nn.Module, action_space: gym.Space, standardize: nn.Module | None,
+                 state_kind: str | None) -> None:
         super().__init__()
-        self.scaling = export.ObservationScaling(statistics, cast=False)
+        self.scaling = export.ObservationScaling(standardize, cast=False)
         self.trunk, self.head = model.actor_trunk, model.actor_head
         self.state_kind = state_kind  # None, "gru" or "lstm"
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
@@ -79,7 +80,7 @@ def ppo_exportable(agent: Any) -> export.Exportable:
         raise ConfigError("PPO with --memory transformer cannot be exported yet (its window input); lstm, gru "
                           "and feed-forward policies can")
     state_kind = config.memory if config.memory in ("lstm", "gru") else None
-    module = ActorCriticPolicy(agent.model.cpu(), agent.action_space, agent.obs_statistics(), state_kind)
+    module = ActorCriticPolicy(agent.model.cpu(), agent.action_space, agent.standardizer(), state_kind)
     outputs = ["action"] + (["log_probs"] if module.discrete else [])
     state_names = {"lstm": ["state_h", "state_c"], "gru": ["state_h"], None: []}[state_kind]
     sample_observations = observation_sampler(space, dtype)

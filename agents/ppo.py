@@ -236,14 +236,12 @@ class PPO(Estimator):
             env = gym.wrappers.HumanRendering(env)
         return env
 
-    def obs_statistics(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(mean, std) the observations are normalized with, or None."""
-        from gymforge.envs import normalization_state
+    def standardizer(self) -> torch.nn.Module | None:
+        """Training's observation normalization, frozen (envs.observation_standardizer): the one object acting,
+        evaluation and export apply; None without --normalize-observation."""
+        from gymforge.envs import observation_standardizer
 
-        state = normalization_state(self.envs).get("NormalizeObservation")
-        if state is None:
-            return None
-        return state["obs_rms"]["mean"], np.sqrt(state["obs_rms"]["var"] + 1e-8)
+        return observation_standardizer(self.envs)
 
     # ---- acting -------------------------------------------------------------------------------------
     def policy(self) -> Any:
@@ -260,15 +258,15 @@ class PPO(Estimator):
     def batched_policy(self, n_envs: int) -> Any:
         """Greedy actions for n_envs observations at a time (agents/episodes.py's BatchPolicy); a recurrent
         policy keeps one memory per env and clears it where `starts` marks an episode's first observation."""
-        statistics = self.obs_statistics()
+        standardize = self.standardizer()
+        standardize = standardize.to(self.device) if standardize is not None else None
         memory = {"state": self.model.initial_state(n_envs, self.device)}
 
         @torch.no_grad()
         def act(observations: Any, starts: np.ndarray) -> np.ndarray:
-            if statistics is not None:  # frozen training statistics, clipped as in training (array observations)
-                observations = np.clip((np.asarray(observations) - statistics[0]) / statistics[1], -10.0, 10.0)
-                observations = observations.astype(np.float32)
             obs = observation_batch(observations, self.device)  # (N, ...), or a dict of them (masks included)
+            if standardize is not None:  # array observations (image and Dict spaces refuse normalization)
+                obs = standardize(obs)
             if self.model.recurrent:
                 start = torch.as_tensor(np.asarray(starts, dtype=np.float32), device=self.device)
                 distribution, _, memory["state"] = self.model(obs, memory["state"], start)

@@ -18,6 +18,7 @@ from gymforge.envs.normalize import (
     RunningMeanStd,
     load_normalization_state,
     normalization_state,
+    observation_standardizer,
 )
 from gymforge.envs.pixels import RenderedFrames, StackedChannels, pixel_wrappers
 from gymforge.envs.registration import ENV_IDS, register_envs
@@ -53,6 +54,7 @@ __all__ = [
     "make_env",
     "make_vec_env",
     "normalization_state",
+    "observation_standardizer",
     "pixel_wrappers",
     "record_episode",
     "register_envs",

@@ -17,6 +17,7 @@ import gymnasium as gym
 import numpy as np
 from gymforge.envs.errors import EnvError
 from gymforge.envs.observations import is_image_space
+from gymforge.networks.standardize import Standardize
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from gymnasium.wrappers import utils as gym_utils
 from gymnasium.wrappers import vector as gym_vector
@@ -119,6 +120,16 @@ def _normalizers(env: gym.Env | VectorEnv) -> list[NormalizeObservation | Normal
         if not hasattr(env, "env"):
             return found
         env = env.env
+
+
+def observation_standardizer(env: gym.Env | VectorEnv) -> Standardize | None:
+    """The frozen observation normalization `env`'s NormalizeObservation applies (its statistics, epsilon and
+    clip), as one module for acting and export; None when `env` does not normalize observations."""
+    found = [wrapper for wrapper in _normalizers(env) if isinstance(wrapper, NormalizeObservation)]
+    if not found:
+        return None
+    wrapper = found[0]
+    return Standardize(wrapper.obs_rms.mean, wrapper.obs_rms.var, wrapper.epsilon, wrapper.clip)
 
 
 def normalization_state(env: gym.Env | VectorEnv) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from gymforge.networks.positional import (
 from gymforge.networks.recurrent import RECURRENT_KINDS, RecurrentCore
 from gymforge.networks.regularization import clip_gradients, l1_penalty, l2_penalty
 from gymforge.networks.residual import ResidualBlock
+from gymforge.networks.standardize import Standardize
 from gymforge.networks.schedules import (
     SCHEDULES,
     ScheduleKind,
@@ -81,6 +82,7 @@ __all__ = [
     "ResidualBlock",
     "ScheduleKind",
     "SinusoidalPositionalEncoding",
+    "Standardize",
     "SmallCNN",
     "TransformerDecoder",
     "TransformerDecoderBlock",

@@ -121,18 +121,16 @@ def check_onnx(exportable: Exportable, path: Path, n: int = 100, seed: int = 1) 
 
 # ---- pieces the learners' hooks share ------------------------------------------------------------------
 class ObservationScaling(nn.Module):
-    """obs -> float32 (obs - mean) / std with saved normalization statistics, or unchanged when there are none
-    (uint8 images stay uint8: the image encoders scale them)."""
+    """obs -> the agent's own frozen observation normalization (networks.Standardize, clip included: the same
+    object the agent acts with), or unchanged when there is none (uint8 images stay uint8: the image encoders
+    scale them)."""
 
-    def __init__(self, statistics: tuple[np.ndarray, np.ndarray] | None = None, cast: bool = True) -> None:
+    def __init__(self, standardize: nn.Module | None = None, cast: bool = True) -> None:
         super().__init__()
-        self.normalize = statistics is not None
+        self.standardize = standardize
         self.cast = cast
-        if statistics is not None:
-            self.register_buffer("mean", torch.as_tensor(np.asarray(statistics[0]), dtype=torch.float32))
-            self.register_buffer("std", torch.as_tensor(np.asarray(statistics[1]), dtype=torch.float32))
 
     def forward(self, observation: torch.Tensor) -> torch.Tensor:
-        if self.normalize:
-            return (observation.float() - self.mean) / self.std
+        if self.standardize is not None:
+            return self.standardize(observation)
         return observation.float() if self.cast else observation

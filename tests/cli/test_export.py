@@ -89,6 +89,29 @@ def test_exported_policy_acts_as_the_agent_with_its_normalization_folded_in(tmp_
     assert np.abs(actions).max() <= 2.0  # clipped to Pendulum's bounds as the agent clips them
 
 
+def test_the_exported_policy_agrees_with_the_agent_beyond_ten_standard_deviations(tmp_path):
+    """Finding 4: the export left out training's clip at +-10 std, so on CartPole (cart position std ~0.08: 10 std
+    is inside its range) the ONNX policy disagreed with the agent's greedy action on 225 of 2,000 observations."""
+    learner = build("ppo", {"env": "CartPole-v1", "normalize_observation": True})
+    try:
+        learner.envs.obs_rms.mean = np.array([0.0, 0.0, 0.0, 0.0])
+        learner.envs.obs_rms.var = np.array([0.078, 0.5, 0.02, 0.4]) ** 2
+        perturbed(learner.export_module(), seed=1)  # the export wraps the agent's own model: jitter it in place
+        exportable = learner.export_module()
+        path = tmp_path / "cartpole.onnx"
+        write_onnx(exportable, path)
+        generator = np.random.default_rng(0)
+        std = np.sqrt(learner.envs.obs_rms.var)
+        observations = (generator.uniform(-40, 40, (2000, 4)) * std).astype(np.float32)  # most beyond 10 std
+        expected = learner.batched_policy(2000)(observations, np.ones(2000, dtype=bool))
+    finally:
+        learner.close()
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (actions, _) = session.run(None, {"observation": observations})
+    assert (np.abs(observations / std) > 10).any(axis=1).mean() > 0.5
+    assert int((actions != expected).sum()) == 0
+
+
 @pytest.mark.parametrize("memory", ["lstm", "gru"])
 def test_a_recurrent_policy_carries_its_state_through_explicit_inputs_and_outputs(memory, tmp_path):
     learner = build("ppo", {"env": "gymforge/CartPoleNoVel-v0", "memory": memory, **RECURRENT})
