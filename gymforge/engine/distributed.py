@@ -256,8 +256,9 @@ def agree(flag: bool) -> bool:
 
 def reseed_after_restore(progress: int, learner: Any) -> None:
     """Every rank restored rank 0's checkpoint, RNG states included; ranks other than 0 take streams of their
-    own again: the global RNGs and the learner's own generators (PPO's minibatch order, DQN's exploration,
-    a GAN's noise). Generators inside other objects (the shared data order) keep rank 0's state."""
+    own again: the global RNGs and the learner's own streams, its `rngs` (PPO's minibatch order, DQN's
+    exploration and replay sampling, a GAN's noise). Generators it does not list there (the shared data order)
+    keep rank 0's state."""
     if not is_distributed() or rank() == 0:
         return
     import numpy as np
@@ -266,11 +267,11 @@ def reseed_after_restore(progress: int, learner: Any) -> None:
 
     seed = progress + seed_offset()
     seed_everything(seed)
-    for index, (_, value) in enumerate(sorted(vars(learner).items())):
+    for name, value in learner.rngs.items():
         if isinstance(value, np.random.Generator):
-            value.bit_generator.state = type(value.bit_generator)(seed_stream(seed, "restored-rank", index)).state
+            value.bit_generator.state = type(value.bit_generator)(seed_stream(seed, f"restored-{name}")).state
         elif isinstance(value, torch.Generator):
-            value.manual_seed(stream_seed(seed, "restored-rank", index))
+            value.manual_seed(stream_seed(seed, f"restored-{name}"))
 
 
 # ---- normalization statistics -----------------------------------------------------------------------------

@@ -105,6 +105,8 @@ class Estimator(metaclass=Constructor):
                                   "use the config it was trained with") from None
         self.progress = int(state["progress"])
         for part, stream in self.rngs.items():
+            if part not in state["rng"]:  # a stream listed after the checkpoint was written keeps its fresh seed
+                continue
             if isinstance(stream, np.random.Generator):
                 stream.bit_generator.state = state["rng"][part]
             else:

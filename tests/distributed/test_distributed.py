@@ -185,6 +185,38 @@ def test_normalization_statistics_merged_over_ranks_equal_the_pooled_statistics(
     np.testing.assert_allclose(back["var"], alone.var, rtol=1e-10)
 
 
+def test_a_resumed_dqn_draws_its_own_replay_minibatches_on_each_rank(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every rank restores rank 0's checkpoint (with --save-buffer: its replay buffer and the buffer's RNG). After
+    the restore rank 0 draws the minibatch a single process resuming it draws, rank 1 one of its own (before the
+    fix both drew rank 0's: identical minibatches on every rank)."""
+    import copy
+    import dataclasses
+
+    from gymforge.agents.dqn import DQN, DQNConfig
+    from gymforge.engine.seeding import rng_state, set_rng_state
+
+    config = DQNConfig(env="CartPole-v1", buffer_size=64, learning_starts=0, save_buffer=True, seed=3)
+    saved = DQN(config)
+    for _ in range(40):
+        saved.step_envs()
+    state = saved.state_dict()
+    saved.close()
+    indices, before = {}, rng_state()
+    try:
+        for rank, world in ((0, 1), (0, 2), (1, 2)):
+            learner = DQN(dataclasses.replace(config, seed=config.seed + rank * distributed.SEED_STRIDE))
+            learner.load_state_dict(copy.deepcopy(state))
+            with monkeypatch.context() as patch:
+                patch.setattr(distributed, "CONTEXT", distributed.Context(rank=rank, world_size=world))
+                distributed.reseed_after_restore(learner.progress, learner)
+            indices[rank, world] = learner.buffer.sample(16).indices
+            learner.close()
+    finally:
+        set_rng_state(before)
+    assert np.array_equal(indices[0, 2], indices[0, 1])
+    assert not np.array_equal(indices[0, 2], indices[1, 2])
+
+
 def test_ppo_gradients_over_two_ranks_equal_the_gradient_of_the_whole_minibatch(tmp_path: Path) -> None:
     """DDP really averages: each rank's half of a minibatch gives the whole minibatch's gradient."""
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
