@@ -4,7 +4,9 @@ torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous (MASTER_ADDR/PORT)
 group (gloo on CPU, NCCL on GPU, with a timeout on every collective) and gives each rank its own seed stream.
 What each learner does under it:
 - gradients are averaged across ranks before every optimizer step: networks trained through their forward()
-  are wrapped in DistributedDataParallel (`wrap`: the PPO policy, DQN's online network); the other optimizers
+  are wrapped in DistributedDataParallel (`wrap`: the PPO policy, DQN's online network; a loss that averages
+  over a count that differs by rank is scaled by `loss_scale` first, so the average is the global mean's
+  gradient); the other optimizers
   (generative models, whose training calls several methods of a network, which DDP's forward hook would not
   see) get an all-reduce of their gradients as a step pre-hook (`prepare`): the same average DDP computes;
 - rank 0 alone writes the run folder, TensorBoard, checkpoints, the progress bar and evaluations; every rank
@@ -231,6 +233,18 @@ def mean_over(weighted: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     totals = torch.stack([weighted.sum().detach(), count.detach()]).to(collective_device(), torch.float64)
     dist.all_reduce(totals)
     return (totals[0] / totals[1]).to(weighted.device, weighted.dtype)
+
+
+def loss_scale(count: torch.Tensor) -> torch.Tensor:
+    """K x count / (the counts summed over the K ranks), for a loss that is a mean over this rank's `count`
+    samples: scaled by it, DDP's average of the ranks' gradients is the gradient of the mean over all ranks'
+    samples, also when ranks hold unequal counts (PPO's valid steps). Alone: 1."""
+    if not is_distributed():
+        return torch.ones((), dtype=count.dtype, device=count.device)
+    import numpy as np
+
+    total = float(all_reduce_sum(np.array([float(count)]))[0])
+    return count.detach() * (world_size() / total)
 
 
 def collective_device() -> torch.device:

@@ -217,6 +217,52 @@ def test_a_resumed_dqn_draws_its_own_replay_minibatches_on_each_rank(monkeypatch
     assert not np.array_equal(indices[0, 2], indices[1, 2])
 
 
+def test_loss_scale_turns_the_average_of_unequal_local_means_into_the_global_mean(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hand-computed: rank 0 holds [1, 2, 3, 4] (mean 2.5), rank 1 holds [10]. DDP's average of the two local
+    means is 6.25; the mean of all five is 4. Scaled by K x count / total (1.6 and 0.4), the average is 4."""
+    monkeypatch.setattr(distributed.CONTEXT, "world_size", 2)
+    monkeypatch.setattr(distributed, "all_reduce_sum", lambda array: array * 0 + 5.0)  # the counts' sum, 4 + 1
+    scales = [distributed.loss_scale(torch.tensor(4.0)), distributed.loss_scale(torch.tensor(1.0))]
+    assert [float(scale) for scale in scales] == pytest.approx([1.6, 0.4])
+    assert (scales[0] * 2.5 + scales[1] * 10.0) / 2 == pytest.approx(4.0)
+    monkeypatch.setattr(distributed.CONTEXT, "world_size", 1)
+    assert float(distributed.loss_scale(torch.tensor(4.0))) == 1.0
+
+
+def test_ppo_ranks_with_unequal_valid_steps_get_the_gradient_of_the_union(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rank 0's minibatch has 6 valid steps, rank 1's 4 steps of which 2 are valid (padding masked out, as in
+    recurrent sequences). DDP's average of the two ranks' gradients equals one process's gradient on the union
+    of their 8 valid steps (before the fix each rank's mean weighed alike: 1/12 per step of rank 0, 1/4 of rank 1)."""
+    from gymforge.agents.ppo import PPO, PPOConfig
+    from gymforge.agents.rollout import Minibatch
+
+    torch.manual_seed(0)
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=2, n_steps=8, batch_size=16, normalize_advantage=False,
+                          clip_range_vf=0.2, ent_coef=0.01))
+    generator = torch.Generator().manual_seed(5)
+    size = 10
+    observations = torch.randn(size, 4, generator=generator)
+    actions = torch.randint(0, 2, (size,), generator=generator)
+    columns = [observations, actions, -torch.rand(size, generator=generator), torch.randn(size, generator=generator),
+               torch.randn(size, generator=generator), torch.randn(size, generator=generator)]
+    mask = torch.tensor([1.0] * 6 + [1.0, 0.0, 1.0, 0.0])
+
+    def gradient(part: slice) -> torch.Tensor:
+        agent.model.zero_grad()
+        loss, _ = agent.losses(Minibatch(*[column[part] for column in columns], mask[part], None, ()), 0.2)
+        loss.backward()
+        return torch.cat([parameter.grad.flatten() for parameter in agent.model.parameters()])
+
+    whole = gradient(slice(0, size))
+    with monkeypatch.context() as patch:
+        patch.setattr(distributed.CONTEXT, "world_size", 2)
+        patch.setattr(distributed, "all_reduce_sum", lambda array: array * 0 + 8.0)  # valid steps: 6 + 2
+        averaged = (gradient(slice(0, 6)) + gradient(slice(6, size))) / 2  # what DDP's all-reduce computes
+    torch.testing.assert_close(averaged, whole, rtol=1e-5, atol=1e-7)
+    agent.close()
+
+
 def test_ppo_gradients_over_two_ranks_equal_the_gradient_of_the_whole_minibatch(tmp_path: Path) -> None:
     """DDP really averages: each rank's half of a minibatch gives the whole minibatch's gradient."""
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
