@@ -164,7 +164,7 @@ class DQN(Estimator):
                                    seed=config.seed)
         self.rng = np.random.default_rng(config.seed)
         self.networks, self.optimizers = {"online": self.online, "target": self.target}, {"online": self.optimizer}
-        self.rngs = {"exploration": self.rng}
+        self.rngs = {"exploration": self.rng, "replay": self.buffer.rng}  # torchrun: reseeded per rank on resume
         self.progress = self.episodes = self.updates = 0
         self.learning_begins = config.learning_starts  # moves on when a resume comes without its buffer
         self.start_episodes(seed=config.seed)

@@ -23,6 +23,7 @@ from gymforge.agents.episodes import episode_metrics, evaluate_greedy, finished_
 from gymforge.agents.rollout import (
     Minibatch,
     RolloutBuffer,
+    map_arrays,
     map_observations,
     observation_layout,
     write_observations,
@@ -369,6 +370,7 @@ class PPO(Estimator):
         value_loss = 0.5 * mean(value_loss)
         entropy = mean(distribution.entropy())
         loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
+        loss = loss * distributed.loss_scale(count)  # torchrun: ranks' valid steps differ; DDP then averages
         with torch.no_grad():
             diagnostics = {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
                            "entropy": entropy.detach(),
@@ -444,10 +446,3 @@ class PPO(Estimator):
         load_normalization_state(self.envs, normalization, training=False)
         self.start_rollouts(seed=stream_seed(self.config.seed, "resumed-episodes", self.progress))
         load_normalization_state(self.envs, normalization, training=True)
-
-
-def map_arrays(tree: Any, function: Any) -> Any:
-    """Apply `function` to the arrays (or tensors) of a nested dict; numbers pass through."""
-    if isinstance(tree, dict):
-        return {key: map_arrays(value, function) for key, value in tree.items()}
-    return function(tree) if isinstance(tree, (np.ndarray, torch.Tensor)) else tree

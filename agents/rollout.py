@@ -24,6 +24,13 @@ def map_observations(observations: Any, function: Any) -> Any:
     return function(observations)
 
 
+def map_arrays(tree: Any, function: Any) -> Any:
+    """Apply `function` to the arrays (or tensors) of a nested dict; numbers pass through."""
+    if isinstance(tree, dict):
+        return {key: map_arrays(value, function) for key, value in tree.items()}
+    return function(tree) if isinstance(tree, (np.ndarray, torch.Tensor)) else tree
+
+
 def observation_layout(space: Any) -> tuple[Any, Any]:
     """(shape, dtype) for a buffer: a Box's own, or for a Dict space a {key: (shape, dtype)} shape and None."""
     if isinstance(space, gym.spaces.Dict):

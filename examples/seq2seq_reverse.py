@@ -1,9 +1,12 @@
 """Teach a sequence-to-sequence model to reverse short digit strings, on a CPU in about a minute.
 
-It shows the parts of networks/ that no algorithm of gymforge uses yet, in the smallest task that needs them:
-  - recurrent: networks.RecurrentSeq2Seq, a bidirectional GRU encoder and a decoder that attends to every
-    encoder step with additive (Bahdanau) or multiplicative (Luong: general, dot) attention (networks.attention);
-  - transformer: gymforge.networks.TransformerSeq2Seq, built from the encoder and decoder blocks of gymforge.networks.transformer.
+It shows the parts of networks/ that no algorithm of gymforge uses yet, in the smallest task that needs them,
+through two models kept here beside it (examples/seq2seq/), not in gymforge:
+  - recurrent: seq2seq/recurrent.py's RecurrentSeq2Seq, a bidirectional GRU encoder and a decoder that attends to
+    every encoder step with additive (Bahdanau) or multiplicative (Luong: general, dot) attention
+    (gymforge.networks.attention);
+  - transformer: seq2seq/transformer.py's TransformerSeq2Seq, built from the encoder and decoder blocks of
+    gymforge.networks.transformer.
 Reversing needs attention: the first digit out is the last one in, so a decoder that saw only a summary of the
 input would have to squeeze every position into it.
 
@@ -21,8 +24,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the models in seq2seq/, also when loaded by path
 
-from gymforge.networks import RecurrentSeq2Seq, TransformerSeq2Seq, make_optimizer  # noqa: E402
+from gymforge.networks import make_optimizer  # noqa: E402
+from seq2seq.recurrent import RecurrentSeq2Seq  # noqa: E402
+from seq2seq.transformer import TransformerSeq2Seq  # noqa: E402
 
 MODELS = ("recurrent-additive", "recurrent-general", "transformer")
 

@@ -13,17 +13,7 @@ from gymforge.networks.distributions import (
 )
 from gymforge.networks.image_encoders import NatureCNN, SmallCNN
 from gymforge.networks.init import INITIALIZERS, init_module, initialize_, layer_init
-from gymforge.networks.losses import (
-    LOSSES,
-    bce_with_logits,
-    cross_entropy,
-    huber,
-    mae,
-    make_loss,
-    mse,
-    pseudo_huber,
-    smooth_labels,
-)
+from gymforge.networks.losses import cross_entropy, huber, mse
 from gymforge.networks.mlp import MLP
 from gymforge.networks.multihead import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from gymforge.networks.optim import OPTIMIZERS, make_optimizer, parameter_groups
@@ -34,19 +24,10 @@ from gymforge.networks.positional import (
     make_positional_encoding,
 )
 from gymforge.networks.recurrent import RECURRENT_KINDS, RecurrentCore
-from gymforge.networks.regularization import clip_gradients, l1_penalty, l2_penalty
+from gymforge.networks.regularization import clip_gradients
 from gymforge.networks.residual import ResidualBlock
+from gymforge.networks.schedules import ScheduleKind, interpolate
 from gymforge.networks.standardize import Standardize
-from gymforge.networks.schedules import (
-    SCHEDULES,
-    ScheduleKind,
-    interpolate,
-    make_lr_scheduler,
-    make_schedule,
-    schedule_value,
-)
-from gymforge.networks.seq2seq_recurrent import SEQ2SEQ_ATTENTIONS, RecurrentSeq2Seq
-from gymforge.networks.seq2seq_transformer import TransformerSeq2Seq
 from gymforge.networks.transformer import (
     TransformerDecoder,
     TransformerDecoderBlock,
@@ -57,14 +38,11 @@ from gymforge.networks.transformer import (
 __all__ = [
     "ACTIVATIONS",
     "INITIALIZERS",
-    "LOSSES",
     "LUONG_SCORES",
     "MLP",
     "OPTIMIZERS",
     "POSITIONAL_ENCODINGS",
     "RECURRENT_KINDS",
-    "SCHEDULES",
-    "SEQ2SEQ_ATTENTIONS",
     "AdditiveAttention",
     "BernoulliHead",
     "CategoricalHead",
@@ -78,7 +56,6 @@ __all__ = [
     "MultiplicativeAttention",
     "NatureCNN",
     "RecurrentCore",
-    "RecurrentSeq2Seq",
     "ResidualBlock",
     "ScheduleKind",
     "SinusoidalPositionalEncoding",
@@ -88,8 +65,6 @@ __all__ = [
     "TransformerDecoderBlock",
     "TransformerEncoder",
     "TransformerEncoderBlock",
-    "TransformerSeq2Seq",
-    "bce_with_logits",
     "causal_mask",
     "clip_gradients",
     "conv_output_size",
@@ -99,20 +74,11 @@ __all__ = [
     "init_module",
     "initialize_",
     "interpolate",
-    "l1_penalty",
-    "l2_penalty",
     "layer_init",
-    "mae",
     "make_activation",
-    "make_loss",
-    "make_lr_scheduler",
     "make_optimizer",
     "make_positional_encoding",
-    "make_schedule",
     "mse",
     "parameter_groups",
-    "pseudo_huber",
     "scaled_dot_product_attention",
-    "schedule_value",
-    "smooth_labels",
 ]

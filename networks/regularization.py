@@ -1,4 +1,4 @@
-"""Gradient clipping and weight penalties: the small guards against exploding updates and overfitting."""
+"""Gradient clipping: the small guard against exploding updates."""
 
 from __future__ import annotations
 
@@ -30,19 +30,3 @@ def clip_gradients(
         return torch.tensor(0.0)
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
 
-
-def _weights(parameters: nn.Module | Iterable[torch.Tensor], include_biases: bool) -> list[torch.Tensor]:
-    params = parameters.parameters() if isinstance(parameters, nn.Module) else parameters
-    return [p for p in params if include_biases or p.ndim >= 2]
-
-
-def l1_penalty(parameters: nn.Module | Iterable[torch.Tensor], include_biases: bool = False) -> torch.Tensor:
-    """Sum of |w| over matrices and kernels (biases too with `include_biases`); add coef * this to a loss."""
-    weights = _weights(parameters, include_biases)
-    return sum((w.abs().sum() for w in weights), torch.tensor(0.0))
-
-
-def l2_penalty(parameters: nn.Module | Iterable[torch.Tensor], include_biases: bool = False) -> torch.Tensor:
-    """Sum of w^2 over matrices and kernels (biases too with `include_biases`); add coef * this to a loss."""
-    weights = _weights(parameters, include_biases)
-    return sum((w.pow(2).sum() for w in weights), torch.tensor(0.0))

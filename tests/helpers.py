@@ -50,3 +50,14 @@ def gymforge(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.Comple
            "SDL_VIDEODRIVER": "dummy"}
     return subprocess.run([sys.executable, "-m", "gymforge", *args], check=False, cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=kwargs.pop("timeout", 300), **kwargs)
+
+
+def load_example(path: str):
+    """A file of examples/ (not part of the gymforge package) as a module, e.g. "seq2seq/recurrent.py"."""
+    import importlib.util
+
+    name = "example_" + path.removesuffix(".py").replace("/", "_")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

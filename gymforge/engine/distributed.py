@@ -4,7 +4,9 @@ torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and the rendezvous (MASTER_ADDR/PORT)
 group (gloo on CPU, NCCL on GPU, with a timeout on every collective) and gives each rank its own seed stream.
 What each learner does under it:
 - gradients are averaged across ranks before every optimizer step: networks trained through their forward()
-  are wrapped in DistributedDataParallel (`wrap`: the PPO policy, DQN's online network); the other optimizers
+  are wrapped in DistributedDataParallel (`wrap`: the PPO policy, DQN's online network; a loss that averages
+  over a count that differs by rank is scaled by `loss_scale` first, so the average is the global mean's
+  gradient); the other optimizers
   (generative models, whose training calls several methods of a network, which DDP's forward hook would not
   see) get an all-reduce of their gradients as a step pre-hook (`prepare`): the same average DDP computes;
 - rank 0 alone writes the run folder, TensorBoard, checkpoints, the progress bar and evaluations; every rank
@@ -233,6 +235,18 @@ def mean_over(weighted: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     return (totals[0] / totals[1]).to(weighted.device, weighted.dtype)
 
 
+def loss_scale(count: torch.Tensor) -> torch.Tensor:
+    """K x count / (the counts summed over the K ranks), for a loss that is a mean over this rank's `count`
+    samples: scaled by it, DDP's average of the ranks' gradients is the gradient of the mean over all ranks'
+    samples, also when ranks hold unequal counts (PPO's valid steps). Alone: 1."""
+    if not is_distributed():
+        return torch.ones((), dtype=count.dtype, device=count.device)
+    import numpy as np
+
+    total = float(all_reduce_sum(np.array([float(count)]))[0])
+    return count.detach() * (world_size() / total)
+
+
 def collective_device() -> torch.device:
     """Where small collective tensors live: NCCL reduces only GPU tensors, gloo CPU ones."""
     if dist.get_backend() == "nccl":
@@ -256,8 +270,9 @@ def agree(flag: bool) -> bool:
 
 def reseed_after_restore(progress: int, learner: Any) -> None:
     """Every rank restored rank 0's checkpoint, RNG states included; ranks other than 0 take streams of their
-    own again: the global RNGs and the learner's own generators (PPO's minibatch order, DQN's exploration,
-    a GAN's noise). Generators inside other objects (the shared data order) keep rank 0's state."""
+    own again: the global RNGs and the learner's own streams, its `rngs` (PPO's minibatch order, DQN's
+    exploration and replay sampling, a GAN's noise). Generators it does not list there (the shared data order)
+    keep rank 0's state."""
     if not is_distributed() or rank() == 0:
         return
     import numpy as np
@@ -266,11 +281,11 @@ def reseed_after_restore(progress: int, learner: Any) -> None:
 
     seed = progress + seed_offset()
     seed_everything(seed)
-    for index, (_, value) in enumerate(sorted(vars(learner).items())):
+    for name, value in learner.rngs.items():
         if isinstance(value, np.random.Generator):
-            value.bit_generator.state = type(value.bit_generator)(seed_stream(seed, "restored-rank", index)).state
+            value.bit_generator.state = type(value.bit_generator)(seed_stream(seed, f"restored-{name}")).state
         elif isinstance(value, torch.Generator):
-            value.manual_seed(stream_seed(seed, "restored-rank", index))
+            value.manual_seed(stream_seed(seed, f"restored-{name}"))
 
 
 # ---- normalization statistics -----------------------------------------------------------------------------

@@ -112,6 +112,8 @@ class Estimator(metaclass=Constructor):
         self.progress = int(state["progress"])
         self.horizon = state.get("horizon")  # None in checkpoints written before the engine owned it
         for part, stream in self.rngs.items():
+            if part not in state["rng"]:  # a stream listed after the checkpoint was written keeps its fresh seed
+                continue
             if isinstance(stream, np.random.Generator):
                 stream.bit_generator.state = state["rng"][part]
             else:

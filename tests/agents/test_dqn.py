@@ -179,6 +179,21 @@ def test_checkpoint_with_buffer_resumes_the_same_updates(tmp_path):
     assert without.learning_begins == 1_000 + TINY["learning_starts"]  # refills before learning again
 
 
+def test_a_checkpoint_saved_before_the_replay_stream_was_listed_still_loads():
+    """The replay sampler's RNG is one of DQN's `rngs` (so torchrun can give each rank its own after a resume);
+    a checkpoint from before that holds only "exploration": it loads, and the buffer keeps its fresh stream."""
+    agent = DQN(DQNConfig(**TINY))
+    state = agent.state_dict()
+    assert set(state["rng"]) == {"exploration", "replay"}
+    del state["rng"]["replay"]
+    copy = DQN(DQNConfig(**TINY))
+    fresh = copy.buffer.rng.bit_generator.state
+    copy.load_state_dict(state)
+    assert copy.buffer.rng.bit_generator.state == fresh
+    agent.close()
+    copy.close()
+
+
 def test_cli_refuses_continuous_actions_and_a_preset_for_another_env(tmp_path):
     for args, fragments in [(["--env", "Pendulum-v1"], ["needs a Discrete action space", "ppo"]),
                             (["--preset", "CartPole-v1", "--env", "Acrobot-v1"], ["tuned for CartPole-v1"])]:

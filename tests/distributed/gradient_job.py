@@ -1,5 +1,6 @@
-"""Run by torchrun in test_distributed.py: PPO's DDP gradient on each rank's half of a minibatch equals the
-gradient of the whole minibatch in one process (its advantages normalized over the whole minibatch)."""
+"""Run by torchrun in test_distributed.py: PPO's DDP gradient on each rank's share of a minibatch (unequal
+shares) equals the gradient of the whole minibatch in one process (its advantages normalized over the whole
+minibatch)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ def minibatch(part: slice) -> Minibatch:
     return Minibatch(*[tensor[part] for tensor in tensors], None, None, ())
 
 
-share = size // distributed.world_size()
-mine = slice(distributed.rank() * share, (distributed.rank() + 1) * share)
+# unequal shares (40 and 24 of 64 on 2 ranks, as ranks' valid steps differ): the gradient must still be the
+# whole minibatch's, not the average of the two local means
+cuts = [0, 40, size]  # the test runs 2 ranks
+mine = slice(cuts[distributed.rank()], cuts[distributed.rank() + 1])
 loss, _ = learner.losses(minibatch(mine), clip_range=0.2)
 loss.backward()
 learner.train_model = reference

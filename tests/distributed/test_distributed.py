@@ -185,6 +185,84 @@ def test_normalization_statistics_merged_over_ranks_equal_the_pooled_statistics(
     np.testing.assert_allclose(back["var"], alone.var, rtol=1e-10)
 
 
+def test_a_resumed_dqn_draws_its_own_replay_minibatches_on_each_rank(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every rank restores rank 0's checkpoint (with --save-buffer: its replay buffer and the buffer's RNG). After
+    the restore rank 0 draws the minibatch a single process resuming it draws, rank 1 one of its own (before the
+    fix both drew rank 0's: identical minibatches on every rank)."""
+    import copy
+    import dataclasses
+
+    from gymforge.agents.dqn import DQN, DQNConfig
+    from gymforge.engine.seeding import rng_state, set_rng_state
+
+    config = DQNConfig(env="CartPole-v1", buffer_size=64, learning_starts=0, save_buffer=True, seed=3)
+    saved = DQN(config)
+    for _ in range(40):
+        saved.step_envs()
+    state = saved.state_dict()
+    saved.close()
+    indices, before = {}, rng_state()
+    try:
+        for rank, world in ((0, 1), (0, 2), (1, 2)):
+            learner = DQN(dataclasses.replace(config, seed=config.seed + rank * distributed.SEED_STRIDE))
+            learner.load_state_dict(copy.deepcopy(state))
+            with monkeypatch.context() as patch:
+                patch.setattr(distributed, "CONTEXT", distributed.Context(rank=rank, world_size=world))
+                distributed.reseed_after_restore(learner.progress, learner)
+            indices[rank, world] = learner.buffer.sample(16).indices
+            learner.close()
+    finally:
+        set_rng_state(before)
+    assert np.array_equal(indices[0, 2], indices[0, 1])
+    assert not np.array_equal(indices[0, 2], indices[1, 2])
+
+
+def test_loss_scale_turns_the_average_of_unequal_local_means_into_the_global_mean(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hand-computed: rank 0 holds [1, 2, 3, 4] (mean 2.5), rank 1 holds [10]. DDP's average of the two local
+    means is 6.25; the mean of all five is 4. Scaled by K x count / total (1.6 and 0.4), the average is 4."""
+    monkeypatch.setattr(distributed.CONTEXT, "world_size", 2)
+    monkeypatch.setattr(distributed, "all_reduce_sum", lambda array: array * 0 + 5.0)  # the counts' sum, 4 + 1
+    scales = [distributed.loss_scale(torch.tensor(4.0)), distributed.loss_scale(torch.tensor(1.0))]
+    assert [float(scale) for scale in scales] == pytest.approx([1.6, 0.4])
+    assert (scales[0] * 2.5 + scales[1] * 10.0) / 2 == pytest.approx(4.0)
+    monkeypatch.setattr(distributed.CONTEXT, "world_size", 1)
+    assert float(distributed.loss_scale(torch.tensor(4.0))) == 1.0
+
+
+def test_ppo_ranks_with_unequal_valid_steps_get_the_gradient_of_the_union(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rank 0's minibatch has 6 valid steps, rank 1's 4 steps of which 2 are valid (padding masked out, as in
+    recurrent sequences). DDP's average of the two ranks' gradients equals one process's gradient on the union
+    of their 8 valid steps (before the fix each rank's mean weighed alike: 1/12 per step of rank 0, 1/4 of rank 1)."""
+    from gymforge.agents.ppo import PPO, PPOConfig
+    from gymforge.agents.rollout import Minibatch
+
+    torch.manual_seed(0)
+    agent = PPO(PPOConfig(env="CartPole-v1", n_envs=2, n_steps=8, batch_size=16, normalize_advantage=False,
+                          clip_range_vf=0.2, ent_coef=0.01))
+    generator = torch.Generator().manual_seed(5)
+    size = 10
+    observations = torch.randn(size, 4, generator=generator)
+    actions = torch.randint(0, 2, (size,), generator=generator)
+    columns = [observations, actions, -torch.rand(size, generator=generator), torch.randn(size, generator=generator),
+               torch.randn(size, generator=generator), torch.randn(size, generator=generator)]
+    mask = torch.tensor([1.0] * 6 + [1.0, 0.0, 1.0, 0.0])
+
+    def gradient(part: slice) -> torch.Tensor:
+        agent.model.zero_grad()
+        loss, _ = agent.losses(Minibatch(*[column[part] for column in columns], mask[part], None, ()), 0.2)
+        loss.backward()
+        return torch.cat([parameter.grad.flatten() for parameter in agent.model.parameters()])
+
+    whole = gradient(slice(0, size))
+    with monkeypatch.context() as patch:
+        patch.setattr(distributed.CONTEXT, "world_size", 2)
+        patch.setattr(distributed, "all_reduce_sum", lambda array: array * 0 + 8.0)  # valid steps: 6 + 2
+        averaged = (gradient(slice(0, 6)) + gradient(slice(6, size))) / 2  # what DDP's all-reduce computes
+    torch.testing.assert_close(averaged, whole, rtol=1e-5, atol=1e-7)
+    agent.close()
+
+
 def test_ppo_gradients_over_two_ranks_equal_the_gradient_of_the_whole_minibatch(tmp_path: Path) -> None:
     """DDP really averages: each rank's half of a minibatch gives the whole minibatch's gradient."""
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",

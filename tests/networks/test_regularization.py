@@ -1,5 +1,5 @@
 import torch
-from gymforge.networks import clip_gradients, l1_penalty, l2_penalty
+from gymforge.networks import clip_gradients
 from torch import nn
 
 
@@ -24,14 +24,3 @@ def test_clip_by_value_clamps_each_element():
     assert torch.equal(parameters[0].grad, torch.tensor([0.5, -0.2]))
     assert torch.equal(parameters[1].grad, torch.tensor([-0.5, 0.5]))
 
-
-def test_penalties_skip_biases_by_default():
-    layer = nn.Linear(2, 2)
-    with torch.no_grad():
-        layer.weight.copy_(torch.tensor([[1.0, -2.0], [0.0, 3.0]]))
-        layer.bias.fill_(10.0)
-    assert l1_penalty(layer).item() == 6.0
-    assert l2_penalty(layer).item() == 14.0
-    assert l2_penalty(layer, include_biases=True).item() == 214.0
-    l2_penalty(layer).backward()
-    assert torch.allclose(layer.weight.grad, 2 * layer.weight)

@@ -1,4 +1,6 @@
-"""A small transformer encoder-decoder for token sequences (Vaswani et al. 2017, pre-norm)."""
+"""A small transformer encoder-decoder for token sequences (Vaswani et al. 2017, pre-norm).
+
+An example, not a part of gymforge: no algorithm uses it (examples/seq2seq_reverse.py trains it)."""
 
 from __future__ import annotations
 

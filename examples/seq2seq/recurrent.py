@@ -1,4 +1,6 @@
-"""A recurrent encoder-decoder with attention (Bahdanau et al. 2015; Luong et al. 2015 input feeding)."""
+"""A recurrent encoder-decoder with attention (Bahdanau et al. 2015; Luong et al. 2015 input feeding).
+
+An example, not a part of gymforge: no algorithm uses it (examples/seq2seq_reverse.py trains it)."""
 
 from __future__ import annotations
 
