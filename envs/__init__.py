@@ -19,7 +19,7 @@ from gymforge.envs.normalize import (
     load_normalization_state,
     normalization_state,
 )
-from gymforge.envs.pixels import RenderedFrames, StackedChannels, pixel_wrappers
+from gymforge.envs.pixels import FrameObservation, RenderedFrames, StackedChannels, pixel_wrappers
 from gymforge.envs.registration import ENV_IDS, register_envs
 from gymforge.envs.tmaze import TMazeEnv
 from gymforge.envs.video import gif_bytes, record_episode, save_video
@@ -34,6 +34,7 @@ __all__ = [
     "EpisodicLife",
     "FireReset",
     "FrameDataset",
+    "FrameObservation",
     "GridWorldEnv",
     "NormalizeObservation",
     "NormalizeReward",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
-from gymforge.agents.worldmodel import shifted
+from gymforge.agents.world_episodes import shifted
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
 from gymforge.app import api
