@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from gymforge.agents.dream import DreamVectorEnv, DynamicsModel
-from gymforge.agents.episodes import episode_seeds
+from gymforge.agents.episodes import episode_seeds, evaluate_greedy
 
 from gymforge.engine.errors import require
 
@@ -19,30 +20,41 @@ HORIZONS = (1, 5, 15)
 
 
 class WorldModelEvaluation:
-    """evaluate(), M's fidelity figures, the dream's return, and the media (reconstructions, dreams)."""
+    """evaluate() through the shared evaluation, M's fidelity figures, the dream's return, and the media."""
 
     def evaluate(self, split: str = "validation") -> dict[str, float]:
-        """The deployed agent's greedy controller over eval_episodes real episodes (validation and test seeds
-        differ), its M's fidelity figures on those held-out episodes, and its greedy return in its M's dream."""
+        """The deployed agent's greedy controller over eval_episodes real episodes of `split`'s seed stream, played
+        by the shared evaluation (agents/episodes.py: the figures with their 95% intervals), its M's fidelity
+        figures on those held-out episodes, and its greedy return in its M's dream."""
         with self.deployed():
             require(split in ("validation", "test"), f"split must be validation or test, got {split!r}")
-            config = self.config
-            seed = episode_seeds(config.seed, split, 1)[0]  # the split's episode stream, as in every agent
-            iteration, self.iteration = self.iteration, max(self.iteration, 1)  # an untrained run still uses C
-            episodes = self.play(self.eval_env, config.eval_episodes, seed, greedy=True, max_steps=None)
-            self.iteration = iteration
+            config, recorded = self.config, []
+            figures = evaluate_greedy(self, split, make_env=lambda: EpisodeRecorder(self.make_env(), recorded))
+            seeds = episode_seeds(config.seed, split, config.eval_episodes)
+            episodes = [recorded.pop([e["seed"] for e in recorded].index(seed)) for seed in seeds]  # seed order
             self.last_episodes = episodes[:2]
-            returns = [sum(e["rewards"]) for e in episodes]
-            figures = {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
-                       "mean_length": float(np.mean([len(e["actions"]) for e in episodes])),
-                       "episodes": float(len(episodes))}
-            successes = [e["info"]["is_success"] for e in episodes if "is_success" in e["info"]]
-            if successes:
-                figures["success_rate"] = float(np.mean(successes))
             figures.update(self.fidelity(episodes))
-            figures["dream_return"] = self.dream_return(config.eval_episodes, seed)
+            figures["dream_return"] = self.dream_return(config.eval_episodes, seeds[0])
             figures["dream_gap"] = figures["dream_return"] - figures["mean_return"]
             return figures
+
+    def batched_policy(self, n_envs: int) -> Any:
+        """Greedy actions for n_envs frames at a time (agents/episodes.py's BatchPolicy): V encodes each frame, C acts
+        on [z, h], and M keeps one memory per env, cleared where `starts` marks an episode's first frame."""
+        vae, model, network = self.vae, self.model, self.controller.model
+        memory = {"state": model.initial_state(n_envs, self.device)}
+
+        @torch.no_grad()
+        def act(observations: np.ndarray, starts: np.ndarray) -> np.ndarray:
+            keep = torch.as_tensor(~np.asarray(starts), dtype=torch.float32, device=self.device).view(1, -1, 1)
+            state = memory["state"]
+            state = tuple(part * keep for part in state) if isinstance(state, tuple) else state * keep
+            latent = self.encode(np.asarray(observations), vae)  # (N, D)
+            action = network.policy_distribution(torch.cat([latent, model.hidden(state)], -1)).mode
+            _, memory["state"] = model(latent, action, state)
+            return self.controller.to_env_action(action.cpu().numpy())
+
+        return act
 
     @torch.no_grad()
     def open_loop(self, frames: np.ndarray, actions: np.ndarray, horizon: int) -> tuple[torch.Tensor, ...]:
@@ -168,6 +180,33 @@ class WorldModelEvaluation:
             pad = lambda frames: list(frames) + [frames[-1]] * (length - len(frames))  # noqa: E731
             pictures = [strip([np.stack([a, b])]) for a, b in zip(pad(imagined), pad(real["frames"]))]
             return pictures, dream_return, float(sum(real["rewards"]))
+
+
+class EpisodeRecorder(gym.Wrapper):
+    """Appends each episode it plays to `episodes`: its reset seed, frames, actions, rewards and whether it
+    terminated; M's fidelity is scored on exactly the episodes the shared evaluation played."""
+
+    def __init__(self, env: gym.Env, episodes: list[dict[str, Any]]) -> None:
+        super().__init__(env)
+        self.episodes, self.current = episodes, None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        observation, info = self.env.reset(seed=seed, options=options)
+        self.current = None  # an unseeded reset parks a sub-env once every episode is dealt: not an episode
+        if seed is not None:
+            self.current = {"seed": seed, "frames": [observation], "actions": [], "rewards": [], "terminated": False}
+            self.episodes.append(self.current)
+        return observation, info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if self.current is None:
+            return observation, reward, terminated, truncated, info
+        self.current["frames"].append(observation)
+        self.current["actions"].append(action)
+        self.current["rewards"].append(float(reward))
+        self.current["terminated"] = bool(terminated)
+        return observation, reward, terminated, truncated, info
 
 
 def strip(rows: list[np.ndarray]) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
+from gymforge.agents.episodes import episode_seeds, play_episodes
 from gymforge.agents.world_episodes import shifted
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
@@ -288,6 +289,27 @@ def test_evaluate_reports_fidelity_and_the_cli_dreams_watches_and_evaluates(tmp_
     assert main(["evaluate", str(run.path), "--episodes", "2", "--json"]) == 0
     assert "dream_gap" in capsys.readouterr().out.splitlines()[-1]
     assert main(["dream", str(run.path), "--steps", "0"]) == 2
+
+
+def test_evaluate_plays_the_shared_evaluations_episodes_and_reports_their_interval():
+    """The figures come from agents/episodes.py: the split's seed stream, one episode per seed, with 95% intervals;
+    each episode as the per-episode policy plays it from that seed; fidelity is scored on those same episodes."""
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "eval_episodes": 5}))
+    learner.train_step()
+    figures = learner.evaluate("validation")
+    seeds = episode_seeds(learner.config.seed, "validation", 5)
+    env = learner.make_env()
+    alone = [play_episodes(env, learner.policy, 1, seed) for seed in seeds]
+    assert figures["mean_return"] == pytest.approx(np.mean([result.returns[0] for result in alone]))
+    assert figures["mean_length"] == pytest.approx(np.mean([result.lengths[0] for result in alone]))
+    assert figures["success_rate"] == np.mean([result.successes[0] for result in alone])
+    for key in ("mean_return_ci95_low", "mean_return_ci95_high", "success_rate_ci95_low", "success_rate_ci95_high"):
+        assert key in figures, key
+    first, _ = env.reset(seed=seeds[0])
+    episode = learner.last_episodes[0]
+    assert np.array_equal(episode["frames"][0], first) and len(episode["actions"]) == alone[0].lengths[0]
+    env.close()
+    learner.close()
 
 
 def test_a_render_envs_frames_are_its_render_shrunk_grey_and_channel_first():
