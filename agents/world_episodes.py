@@ -12,15 +12,22 @@ import torch
 def shifted(frames: np.ndarray, max_shift: int) -> Iterator[np.ndarray]:
     """An episode's frames (T, C, H, W) moved right by each k in [-max_shift, max_shift] (the episode itself at 0)
     whose columns that would leave the frame hold only background in every frame; the background (each channel's
-    most common value) fills the columns that open up."""
+    most common value) fills the columns that open up.
+
+    The walls stop things: Catch's paddle pushed into a wall stays there. A copy that moved such an episode away
+    from that wall would show the paddle stopped by nothing, which the game never does. So something that stays
+    put at an edge column from one frame to the next (it may be held there) forbids shifts away from that edge;
+    a thing merely passing the edge (the falling ball) moves on and forbids nothing."""
     background = np.array([np.bincount(channel.ravel(), minlength=256).argmax()
                            for channel in frames.swapaxes(0, 1)], dtype=frames.dtype)[:, None, None]  # (C, 1, 1)
     plain = (frames == background).all(axis=(0, 1, 2))  # (W,) columns of background alone
+    drawn = (frames != background).any(axis=1)  # (T, H, W) pixels of something
+    held = (drawn[1:] & drawn[:-1]).any(axis=(0, 1))  # (W,) columns where something stayed put
     width = frames.shape[-1]
     for k in range(-min(max_shift, width - 1), min(max_shift, width - 1) + 1):
         if k == 0:
             yield frames
-        elif plain[width - k:].all() if k > 0 else plain[:-k].all():
+        elif (plain[width - k:].all() and not held[0]) if k > 0 else (plain[:-k].all() and not held[-1]):
             moved = np.empty_like(frames)
             moved[...] = background
             if k > 0:

@@ -92,7 +92,7 @@ class WorldModelConfig(AgentConfig):
     shift_augment: int = 0
     """V and M also learn from copies of each real episode moved sideways, one shift k for the whole episode (so its
     dynamics stay intact), for every |k| <= this many pixels whose leaving columns hold only background (each
-    channel's most common value, which fills the gap). DrQ's random shift made consistent over an episode: M then
+    channel's most common value, which fills the gap) and that moves nothing off a wall that held it. DrQ's random shift made consistent over an episode: M then
     sees each thing that happens at one column at all of them. A prior the user brings: for games that play alike
     across columns on a plain background (Catch). 0 is off."""
     batch_size: int = 64
