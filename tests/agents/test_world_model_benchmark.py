@@ -1,7 +1,6 @@
 """benchmarks/world_model.py counts PPO's real environment steps, not Gymnasium's autoreset steps."""
 
 from benchmarks.world_model import real_steps
-
 from gymforge.app import api
 
 
