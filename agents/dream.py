@@ -186,6 +186,33 @@ class PessimisticEnsemble(nn.Module):
         return {key: torch.stack([loss[key] for loss in losses]).mean() for key in losses[0]}
 
 
+@torch.no_grad()
+def warmed_up_starts(model: DynamicsModel | PessimisticEnsemble, flat: dict[str, torch.Tensor],
+                     chosen: torch.Tensor) -> tuple[torch.Tensor, Any]:
+    """(latents (N, D), M's states entering them): the `chosen` real steps (indices into the flat steps of the
+    world model's episode store) as dream starts, M's state warmed up on each episode's steps before them."""
+    lengths, step_start, frame_start = flat["lengths"], flat["step_start"], flat["frame_start"]
+    device = flat["latents"].device
+    episode = torch.searchsorted(step_start, chosen, right=True) - 1  # (N,) the episode of each start
+    t = chosen - step_start[episode]  # (N,) its step inside the episode
+    episodes = torch.unique(episode)  # M runs over these, all at once, step by step
+    slot = torch.searchsorted(episodes, episode)  # (N,) each start's column in that batch
+    state, latents, states = model.initial_state(len(episodes), device), [], []
+    for step in range(int(t.max()) + 1):
+        here = t == step
+        latents.append(flat["latents"][frame_start[episode[here]] + step])
+        states.append(tuple(s[:, slot[here]] for s in state) if isinstance(state, tuple)  # entering `step`
+                      else state[:, slot[here]])
+        offset = torch.minimum(torch.tensor(step), lengths[episodes] - 1)  # a finished episode idles
+        _, state = model(flat["latents"][frame_start[episodes] + offset],
+                         flat["actions"][step_start[episodes] + offset], state)
+    if isinstance(state, tuple):
+        joined = tuple(torch.cat([s[i] for s in states], dim=1) for i in range(len(state)))
+    else:
+        joined = torch.cat(states, dim=1)
+    return torch.cat(latents), joined
+
+
 class DreamVectorEnv(VectorEnv):
     """M as a batched vector env: observations are [z, h] float32 vectors, actions the real env's.
 

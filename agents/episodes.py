@@ -119,13 +119,15 @@ def episode_metrics(episodes: list[tuple[float, int]]) -> dict[str, float]:
     return {"rollout/ep_return": float(np.mean(returns)), "rollout/ep_length": float(np.mean(lengths))}
 
 
-def evaluate_greedy(agent: Any, split: str = "validation", batch: int = 32) -> dict[str, float]:
+def evaluate_greedy(agent: Any, split: str = "validation", batch: int = 32,
+                    make_env: Callable[[], gym.Env] | None = None) -> dict[str, float]:
     """An agent's greedy policy over config.eval_episodes episodes of `split`'s seed stream for config.seed,
-    played `batch` at a time in a vector env of agent.make_env() copies, one agent.batched_policy call a step."""
+    played `batch` at a time in a vector env of agent.make_env() copies (or `make_env`'s, e.g. wrapped to record
+    the episodes), one agent.batched_policy call a step."""
     config = agent.config
     seeds = episode_seeds(config.seed, split, config.eval_episodes)
     n_envs = min(batch, len(seeds))
-    envs = SyncVectorEnv([agent.make_env] * n_envs, autoreset_mode=AutoresetMode.DISABLED)
+    envs = SyncVectorEnv([make_env or agent.make_env] * n_envs, autoreset_mode=AutoresetMode.DISABLED)
     try:
         return play_batched(envs, agent.batched_policy(n_envs), seeds).figures()
     finally:

@@ -20,10 +20,11 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymforge.agents.config import AgentConfig
-from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
-from gymforge.agents.episodes import episode_seeds
+from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble, warmed_up_starts
 from gymforge.agents.ppo import PPO, PPOConfig
-from gymforge.envs.observations import channel_first_shape, image_layout, to_channel_first
+from gymforge.agents.world_episodes import Episodes, sequences
+from gymforge.agents.world_evaluation import WorldModelEvaluation
+from gymforge.envs.observations import image_layout
 from gymforge.generative.metrics import bernoulli_log_likelihood, gaussian_kl
 from gymforge.generative.vae import VAEConfig, VAEModel
 from gymforge.networks import make_optimizer
@@ -34,7 +35,6 @@ from gymforge.engine.errors import ConfigError, require
 from gymforge.engine.estimator import Estimator
 from gymforge.engine.seeding import stream_seed
 
-HORIZONS = (1, 5, 15)
 MAX_DREAM_STARTS = 16_384  # real steps the dream may start from, drawn afresh each iteration (memory: H floats each)
 # Controller (PPO) defaults in the dream; --controller-options KEY=VALUE overrides any PPO option.
 CONTROLLER_DEFAULTS: dict[str, Any] = {"n_envs": 32, "n_steps": 32, "batch_size": 256, "n_epochs": 4,
@@ -93,7 +93,7 @@ class WorldModelConfig(AgentConfig):
     shift_augment: int = 0
     """V and M also learn from copies of each real episode moved sideways, one shift k for the whole episode (so its
     dynamics stay intact), for every |k| <= this many pixels whose leaving columns hold only background (each
-    channel's most common value, which fills the gap). DrQ's random shift made consistent over an episode: M then
+    channel's most common value, which fills the gap) and that moves nothing off a wall that held it. DrQ's random shift made consistent over an episode: M then
     sees each thing that happens at one column at all of them. A prior the user brings: for games that play alike
     across columns on a plain background (Catch). 0 is off."""
     batch_size: int = 64
@@ -156,29 +156,6 @@ def is_pixel_space(space: gym.Space) -> bool:
     return image_layout(space) is not None
 
 
-class FrameObservation(gym.ObservationWrapper):
-    """Image observations in any layout `image_layout` reads become channel-first frames (C, size, size),
-    optionally grey; size 0 keeps theirs. Envs without pixel observations come here as envs.RenderedFrames."""
-
-    def __init__(self, env: gym.Env, size: int, grayscale: bool) -> None:
-        super().__init__(env)
-        self.size, self.grayscale = size, grayscale
-        self.layout = image_layout(env.observation_space)
-        channels, height, width = channel_first_shape(env.observation_space)
-        channels = 1 if grayscale else channels
-        self.observation_space = gym.spaces.Box(0, 255, (channels, size or height, size or width), np.uint8)
-
-    def observation(self, observation: Any) -> np.ndarray:
-        from gymforge.envs.frames import _resize
-
-        image = to_channel_first(observation, self.layout).transpose(1, 2, 0)  # (H, W, C)
-        if self.size:
-            image = _resize(image, self.size)
-        if self.grayscale and image.shape[-1] > 1:
-            image = image.mean(axis=-1, keepdims=True).round().astype(np.uint8)
-        return np.ascontiguousarray(image.transpose(2, 0, 1))  # (C, H, W)
-
-
 def frame_source(env_id: str) -> str:
     """"observation" for pixel observations, "render" for envs that render rgb_array frames; else refuse."""
     from gymforge.envs import make_env
@@ -195,77 +172,7 @@ def frame_source(env_id: str) -> str:
                       "render rgb_array frames; choose an env with images or a renderer")
 
 
-def shifted(frames: np.ndarray, max_shift: int) -> Iterator[np.ndarray]:
-    """An episode's frames (T, C, H, W) moved right by each k in [-max_shift, max_shift] (the episode itself at 0)
-    whose columns that would leave the frame hold only background in every frame; the background (each channel's
-    most common value) fills the columns that open up."""
-    background = np.array([np.bincount(channel.ravel(), minlength=256).argmax()
-                           for channel in frames.swapaxes(0, 1)], dtype=frames.dtype)[:, None, None]  # (C, 1, 1)
-    plain = (frames == background).all(axis=(0, 1, 2))  # (W,) columns of background alone
-    width = frames.shape[-1]
-    for k in range(-min(max_shift, width - 1), min(max_shift, width - 1) + 1):
-        if k == 0:
-            yield frames
-        elif plain[width - k:].all() if k > 0 else plain[:-k].all():
-            moved = np.empty_like(frames)
-            moved[...] = background
-            if k > 0:
-                moved[..., k:] = frames[..., :width - k]
-            else:
-                moved[..., :k] = frames[..., -k:]
-            yield moved
-
-
-class Episodes:
-    """Real episodes: frames (T + 1, C, H, W) uint8, actions (T, ...), rewards (T,), terminated at the end."""
-
-    def __init__(self) -> None:
-        self.frames: list[np.ndarray] = []
-        self.actions: list[np.ndarray] = []
-        self.rewards: list[np.ndarray] = []
-        self.terminated: list[bool] = []
-
-    def add(self, frames: list, actions: list, rewards: list, terminated: bool) -> None:
-        if actions:
-            self.frames.append(np.stack(frames))
-            self.actions.append(np.asarray(actions))
-            self.rewards.append(np.asarray(rewards, dtype=np.float32))
-            self.terminated.append(terminated)
-
-    def all_frames(self) -> np.ndarray:
-        return np.concatenate(self.frames)
-
-    def with_shifts(self, max_shift: int) -> Episodes:
-        """Every episode followed by its copies moved sideways (see `shifted`); actions, rewards and ends as they
-        were."""
-        out = Episodes()
-        for frames, actions, rewards, terminated in zip(self.frames, self.actions, self.rewards, self.terminated):
-            for copy_ in shifted(frames, max_shift):
-                out.frames.append(copy_)
-                out.actions.append(actions)
-                out.rewards.append(rewards)
-                out.terminated.append(terminated)
-        return out
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return {"frames": torch.from_numpy(np.concatenate(self.frames)),
-                "actions": torch.from_numpy(np.concatenate(self.actions)),
-                "rewards": torch.from_numpy(np.concatenate(self.rewards)),
-                "lengths": torch.tensor([len(a) for a in self.actions]),
-                "terminated": torch.tensor(self.terminated)}
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        self.__init__()
-        frame_start = step_start = 0
-        for length, terminated in zip(state["lengths"].tolist(), state["terminated"].tolist()):
-            self.frames.append(state["frames"][frame_start:frame_start + length + 1].numpy())
-            self.actions.append(state["actions"][step_start:step_start + length].numpy())
-            self.rewards.append(state["rewards"][step_start:step_start + length].numpy())
-            self.terminated.append(bool(terminated))
-            frame_start, step_start = frame_start + length + 1, step_start + length
-
-
-class WorldModel(Estimator):
+class WorldModel(WorldModelEvaluation, Estimator):
     """The Learner: progress counts real environment steps; the controller never trains on real data."""
 
     score_key: ClassVar[str] = "mean_return"
@@ -311,7 +218,7 @@ class WorldModel(Estimator):
     # ---- environments and acting --------------------------------------------------------------------
     def make_env(self, render_mode: str | None = None) -> gym.Env:
         """The real env with frame observations (watch and --record use it too)."""
-        from gymforge.envs import RenderedFrames, make_env
+        from gymforge.envs import FrameObservation, RenderedFrames, make_env
 
         config = self.config
         if self.source == "render":
@@ -451,41 +358,15 @@ class WorldModel(Estimator):
             sums["vae/kl_nats"] += kl.mean().item()
         return {key: value / max(updates, 1) for key, value in sums.items()}
 
-    def sequences(self, flat: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        """A batch of (T, B) training windows from the episodes, gathered at once from the flat arrays of
-        `flatten()`; steps past an episode's end repeat its last step and are masked out."""
-        lengths = flat["lengths"]
-        chosen = torch.from_numpy(self.rng.choice(len(lengths), size=self.config.batch_size,
-                                                  p=(lengths / lengths.sum()).numpy()))
-        length = lengths[chosen]  # (B,)
-        window = min(self.config.sequence_length, int(length.max()))
-        start = (torch.from_numpy(self.rng.random(len(chosen))) * ((length - window).clamp(min=0) + 1)).long()
-        count = (length - start).clamp(max=window)  # (B,) real steps in each window
-        t = torch.arange(window).unsqueeze(1)  # (T, 1)
-        offset = start + torch.minimum(t, count - 1)  # (T, B) step inside the episode
-        step, frame = flat["step_start"][chosen] + offset, flat["frame_start"][chosen] + offset
-        mask = (t < count).float()
-        ends = ((t == count - 1) & (start + count == length) & flat["terminated"][chosen]).float() * mask
-        return (flat["latents"][frame], flat["actions"][step], flat["latents"][frame + 1], flat["rewards"][step],
-                ends, mask)
-
     def flatten(self) -> dict[str, torch.Tensor]:
-        """Every training episode's latents (V's posterior means), actions and rewards as flat tensors with
-        offsets."""
-        episodes = self.training_episodes()
-        lengths = torch.tensor([len(a) for a in episodes.actions])
-        step_start = torch.cumsum(lengths, 0) - lengths
-        return {"latents": self.encode(episodes.all_frames()), "lengths": lengths, "step_start": step_start,
-                "frame_start": step_start + torch.arange(len(lengths)),  # each episode has one frame more
-                "actions": torch.as_tensor(np.concatenate(episodes.actions), device=self.device),
-                "rewards": torch.as_tensor(np.concatenate(episodes.rewards), device=self.device),
-                "terminated": torch.tensor(episodes.terminated)}
+        """Every training episode encoded once by V, as flat tensors with offsets (agents/world_episodes.py)."""
+        return self.training_episodes().flatten(self.encode, self.device)
 
     def train_model(self, updates: int, flat: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
         flat = flat or self.flatten()
         sums: dict[str, float] = {}
         for _ in range(updates):
-            losses = self.model.losses(*self.sequences(flat))
+            losses = self.model.losses(*sequences(flat, self.rng, self.config.batch_size, self.config.sequence_length))
             loss = self.model_objective(losses)
             self.model_optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -510,35 +391,17 @@ class WorldModel(Estimator):
     def initial_latents(self) -> torch.Tensor:
         return self.encode(np.stack([frames[0] for frames in self.episodes.frames]))
 
-    @torch.no_grad()
     def dream_starts(self, flat: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, Any]:
         """(latents (N, D), M's states there or None): where the controller's dream episodes begin; `flat` is
         flatten()'s encoding when the caller has it."""
         if self.config.dream_starts == "first":
             return self.initial_latents(), None
         flat = flat or self.flatten()
-        lengths, step_start, frame_start = flat["lengths"], flat["step_start"], flat["frame_start"]
-        total = int(lengths.sum())
+        total = int(flat["lengths"].sum())
         rng = np.random.default_rng(stream_seed(self.config.seed, "dream-starts", self.iteration))  # resumes alike
         chosen = torch.from_numpy(rng.choice(total, size=min(total, MAX_DREAM_STARTS), replace=False))
-        episode = torch.searchsorted(step_start, chosen, right=True) - 1  # (N,) the episode of each start
-        t = chosen - step_start[episode]  # (N,) its step inside the episode
-        episodes = torch.unique(episode)  # M runs over these, all at once, step by step
-        slot = torch.searchsorted(episodes, episode)  # (N,) each start's column in that batch
-        state, latents, states = self.model.initial_state(len(episodes), self.device), [], []
-        for step in range(int(t.max()) + 1):
-            here = t == step
-            latents.append(flat["latents"][frame_start[episode[here]] + step])
-            states.append(tuple(s[:, slot[here]] for s in state) if isinstance(state, tuple)  # entering `step`
-                          else state[:, slot[here]])
-            offset = torch.minimum(torch.tensor(step), lengths[episodes] - 1)  # a finished episode idles
-            _, state = self.model(flat["latents"][frame_start[episodes] + offset],
-                                  flat["actions"][step_start[episodes] + offset], state)
-        if isinstance(state, tuple):
-            joined = tuple(torch.cat([s[i] for s in states], dim=1) for i in range(len(state)))
-        else:
-            joined = torch.cat(states, dim=1)
-        return torch.cat(latents), joined
+        return warmed_up_starts(self.model, flat, chosen)
+
 
     def train_controller(self, dream_steps: int, flat: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
         """PPO, unchanged, on the dream; fresh dream episodes each iteration (M changed under them)."""
@@ -559,155 +422,6 @@ class WorldModel(Estimator):
             figures["dream/ep_return"] = float(np.mean(returns[-5:]))
         return figures
 
-    # ---- evaluation ---------------------------------------------------------------------------------
-    def evaluate(self, split: str = "validation") -> dict[str, float]:
-        """The deployed agent's greedy controller over eval_episodes real episodes (validation and test seeds
-        differ), its M's fidelity figures on those held-out episodes, and its greedy return in its M's dream."""
-        with self.deployed():
-            require(split in ("validation", "test"), f"split must be validation or test, got {split!r}")
-            config = self.config
-            seed = episode_seeds(config.seed, split, 1)[0]  # the split's episode stream, as in every agent
-            iteration, self.iteration = self.iteration, max(self.iteration, 1)  # an untrained run still uses C
-            episodes = self.play(self.eval_env, config.eval_episodes, seed, greedy=True, max_steps=None)
-            self.iteration = iteration
-            self.last_episodes = episodes[:2]
-            returns = [sum(e["rewards"]) for e in episodes]
-            figures = {"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
-                       "mean_length": float(np.mean([len(e["actions"]) for e in episodes])),
-                       "episodes": float(len(episodes))}
-            successes = [e["info"]["is_success"] for e in episodes if "is_success" in e["info"]]
-            if successes:
-                figures["success_rate"] = float(np.mean(successes))
-            figures.update(self.fidelity(episodes))
-            figures["dream_return"] = self.dream_return(config.eval_episodes, seed)
-            figures["dream_gap"] = figures["dream_return"] - figures["mean_return"]
-            return figures
-
-    @torch.no_grad()
-    def open_loop(self, frames: np.ndarray, actions: np.ndarray, horizon: int) -> tuple[torch.Tensor, ...]:
-        """For every start t with t + horizon <= T: M warmed up on the real z_0..z_t, then run `horizon` steps on
-        its own most likely latents under the real actions. Returns (predicted, real) latents (S, D)."""
-        latents = self.encode(frames)  # (T + 1, D)
-        actions_t = torch.as_tensor(np.asarray(actions), device=self.device)
-        steps = len(actions_t)
-        state, states = self.model.initial_state(1, self.device), []
-        for t in range(steps - horizon + 1):  # the state entering step t
-            states.append(state)
-            _, state = self.model(latents[t:t + 1], actions_t[t:t + 1], state)
-        starts = len(states)
-        if isinstance(state, tuple):
-            state = tuple(torch.cat([s[i] for s in states], dim=1) for i in range(len(state)))
-        else:
-            state = torch.cat(states, dim=1)
-        predicted = latents[:starts]
-        for j in range(horizon):
-            prediction, state = self.model(predicted, actions_t[j:j + starts], state)
-            predicted = DynamicsModel.most_likely(prediction)
-        return predicted, latents[horizon:horizon + starts]
-
-    @torch.no_grad()
-    def fidelity(self, episodes: list[dict[str, Any]]) -> dict[str, float]:
-        """Latent and frame MSE at horizons 1, 5, 15 (where episodes are long enough); one-step reward MSE; M's
-        end probability (teacher-forced) at the real ends and at every other step."""
-        figures: dict[str, float] = {}
-        for horizon in HORIZONS:
-            latent_errors, frame_errors = [], []
-            for episode in episodes:
-                if len(episode["actions"]) < horizon:
-                    continue
-                frames = np.stack(episode["frames"])
-                predicted, real = self.open_loop(frames, np.asarray(episode["actions"]), horizon)
-                latent_errors.append((predicted - real).square().mean(1))
-                decoded = torch.sigmoid(self.vae.decode(predicted, None))
-                target = torch.as_tensor(frames[horizon:horizon + len(predicted)], device=self.device).float() / 255
-                frame_errors.append((decoded - target).square().flatten(1).mean(1))
-            if latent_errors:
-                figures[f"latent_error_h{horizon}"] = float(torch.cat(latent_errors).mean())
-                figures[f"frame_error_h{horizon}"] = float(torch.cat(frame_errors).mean())
-        reward_errors, at_ends, elsewhere = [], [], []
-        for episode in episodes:
-            latents = self.encode(np.stack(episode["frames"][:-1]))[:, None]  # (T, 1, D)
-            actions = torch.as_tensor(np.asarray(episode["actions"]), device=self.device)[:, None]
-            prediction, _ = self.model(latents, actions)
-            reward_errors.append((prediction.reward[:, 0] - torch.tensor(episode["rewards"])).square())
-            end = torch.sigmoid(prediction.end_logit[:, 0])
-            cut = len(end) - 1 if episode["terminated"] else len(end)  # a cut-off episode has no real end
-            at_ends.append(end[cut:])
-            elsewhere.append(end[:cut])
-        figures["reward_error"] = float(torch.cat(reward_errors).mean())
-        for name, values in (("end_probability_at_ends", at_ends), ("end_probability_elsewhere", elsewhere)):
-            values = torch.cat(values)
-            if len(values):  # does M foresee the real ends (and only them)? A dream that ends at random cannot teach
-                figures[name] = float(values.mean())
-        return figures
-
-    @torch.no_grad()
-    def dream_return(self, episodes: int, seed: int) -> float:
-        """The greedy controller's mean return over its first episode in each of `episodes` dream envs."""
-        dream = DreamVectorEnv(self.model, self.initial_latents(), episodes, self.dream_horizon(),
-                               self.config.temperature)
-        dream.reward_bounds = self.reward_bounds()
-        observation, _ = dream.reset(seed=seed)
-        totals, alive = np.zeros(episodes), np.ones(episodes, dtype=bool)
-        while alive.any():
-            obs = torch.as_tensor(observation, device=self.device)
-            action = self.controller.model.policy_distribution(obs).mode.cpu().numpy()
-            observation, reward, terminated, truncated, _ = dream.step(self.controller.to_env_action(action))
-            totals += reward * alive
-            alive &= ~(terminated | truncated)
-        return float(totals.mean())
-
-    # ---- media --------------------------------------------------------------------------------------
-    def log_media(self, logger: Any, step: int) -> None:
-        """V's reconstructions, and M's open-loop frames against the real ones, of the last evaluation."""
-        with self.deployed():
-            if not self.last_episodes:
-                return
-            frames = np.stack(self.last_episodes[0]["frames"])
-            with torch.no_grad():
-                reconstructions = torch.sigmoid(self.vae.decode(self.encode(frames), None))
-            reconstructions = (reconstructions.cpu().numpy() * 255).round().astype(np.uint8)
-            logger.image("vae/reconstructions", strip([frames[:16], reconstructions[:16]]), step)
-            imagined = self.imagine(frames[0], self.last_episodes[0]["actions"])
-            logger.image("model/predicted_vs_real", strip([frames[1:17], imagined[:16]]), step)
-
-    @torch.no_grad()
-    def imagine(self, first_frame: np.ndarray, actions: list) -> np.ndarray:
-        """M's open-loop frames (T, C, H, W) uint8 from one real frame under the given actions."""
-        latent, state, frames = self.encode(first_frame[None]), self.model.initial_state(1, self.device), []
-        for action in actions:
-            prediction, state = self.model(latent, torch.as_tensor(np.asarray(action)[None], device=self.device),
-                                           state)
-            latent = DynamicsModel.most_likely(prediction)
-            frames.append(torch.sigmoid(self.vae.decode(latent, None))[0].cpu().numpy())
-        return (np.stack(frames) * 255).round().astype(np.uint8)
-
-    @torch.no_grad()
-    def dream_video(self, steps: int, seed: int, temperature: float | None = None) -> tuple[list[np.ndarray], ...]:
-        """The greedy controller's dream (decoded) beside its real episode from the same first frame:
-        (frames (H, 2W, 3) uint8, dream return, real return)."""
-        with self.deployed():
-            iteration, self.iteration = self.iteration, max(self.iteration, 1)
-            real = self.play(self.eval_env, 1, seed, greedy=True, max_steps=steps)[0]
-            self.iteration = iteration
-            temperature = self.config.temperature if temperature is None else temperature
-            dream = DreamVectorEnv(self.model, self.encode(real["frames"][0][None]), 1, steps, temperature)
-            dream.reward_bounds = self.reward_bounds()
-            observation, _ = dream.reset(seed=seed)
-            imagined, dream_return, latent_dim = [real["frames"][0]], 0.0, self.config.latent_dim
-            for _ in range(steps):
-                action = self.controller.model.policy_distribution(torch.as_tensor(observation)).mode.cpu().numpy()
-                observation, reward, terminated, truncated, _ = dream.step(self.controller.to_env_action(action))
-                dream_return += float(reward[0])
-                decoded = torch.sigmoid(self.vae.decode(torch.as_tensor(observation[:, :latent_dim]), None))[0]
-                imagined.append((decoded.cpu().numpy() * 255).round().astype(np.uint8))
-                if terminated[0] or truncated[0]:
-                    break
-            length = max(len(imagined), len(real["frames"]))
-            pad = lambda frames: list(frames) + [frames[-1]] * (length - len(frames))  # noqa: E731
-            pictures = [strip([np.stack([a, b])]) for a, b in zip(pad(imagined), pad(real["frames"]))]
-            return pictures, dream_return, float(sum(real["rewards"]))
-
     # ---- checkpoint ---------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
         best = None if self.best is None else {part: net.state_dict() for part, net in self.best.items()}
@@ -726,20 +440,3 @@ class WorldModel(Estimator):
             self.best = self.copy_of_latest()
             for part, net in self.best.items():
                 net.load_state_dict(state["best"][part])
-
-
-def strip(rows: list[np.ndarray]) -> np.ndarray:
-    """Rows of (N, C, H, W) uint8 frames as one (rows * H, N * W, 3) image, upscaled so small frames show."""
-    width = max(len(row) for row in rows)
-    height = rows[0].shape[2]
-    scale = max(1, 64 // height)
-    lines = []
-    for row in rows:
-        row = np.concatenate([row, np.zeros((width - len(row), *row.shape[1:]), np.uint8)]) if len(row) < width else row
-        line = np.concatenate(list(row.transpose(0, 2, 3, 1)), axis=1)  # (H, N * W, C)
-        lines.append(line)
-    image = np.concatenate(lines, axis=0)
-    image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
-    return np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image
-
-

@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from gymforge import api  # noqa: E402
+from gymforge.app import api  # noqa: E402
 from gymforge.app.tune import add_arguments, tune  # noqa: E402
 from gymforge.engine.config import read_config_file  # noqa: E402
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from benchmarks.stats import ratio, summarize  # noqa: E402
-from gymforge import api  # noqa: E402
+from gymforge.app import api  # noqa: E402
 
 
 def evaluate(learner: Any) -> dict[str, float]:
@@ -40,26 +40,40 @@ def evaluate(learner: Any) -> dict[str, float]:
         return learner.evaluate()
 
 
+def real_steps(learner: Any, progress_before: int) -> int:
+    """The real environment steps of the train_step that moved learner.progress from `progress_before`. PPO's
+    progress counts every vector-env step, but in Gymnasium's NEXT_STEP autoreset mode the step after an
+    episode's end only resets that env: its rollout marks those steps invalid, and they are not real steps. The
+    world model plays whole episodes itself, so its progress is its real steps."""
+    from gymforge.agents.ppo import PPO
+
+    if isinstance(learner, PPO):
+        return int(learner.buffer.valid.sum())
+    return learner.progress - progress_before
+
+
 def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float, check_every: int,
            options: dict[str, Any], minutes: float | None = None, hold: bool = False) -> dict[str, Any]:
     """Train until evaluate()[metric] >= bar (with `hold`, on to the end), or the budget of real steps (or of
     training minutes) is spent."""
     config = api.make_config(algo, {"env": env, "seed": seed, "steps": budget, "eval_episodes": 100, **options})
     learner = api.build_learner(algo, config)
-    train_time, cpu_time, next_check, history = 0.0, 0.0, check_every, []
-    cpu_budget = float("inf") if minutes is None else 60 * minutes
+    train_time, cpu_time, next_check, history, steps = 0.0, 0.0, check_every, [], 0
+    cpu_budget, final = float("inf") if minutes is None else 60 * minutes, None
     result = {"algo": algo, "seed": seed, "reached": False, "steps": None, "wall_clock_s": None}
     try:
-        while learner.progress < budget and cpu_time < cpu_budget:
-            started, cpu_started = time.perf_counter(), time.process_time()
+        while steps < budget and cpu_time < cpu_budget:  # real steps (PPO: no autoreset steps)
+            started, cpu_started, before = time.perf_counter(), time.process_time(), learner.progress
             metrics = learner.train_step()
+            steps += real_steps(learner, before)
             train_time += time.perf_counter() - started
             cpu_time += time.process_time() - cpu_started
-            if learner.progress < next_check and learner.progress < budget and cpu_time < cpu_budget:
+            if steps < next_check and steps < budget and cpu_time < cpu_budget:
                 continue
-            next_check = learner.progress + check_every
+            next_check = steps + check_every
             figures = evaluate(learner)
-            history.append((learner.progress, round(figures[metric], 3), round(train_time), round(cpu_time)))
+            final = figures[metric]
+            history.append((steps, round(final, 3), round(train_time), round(cpu_time)))
             extra = "".join(f" {key} {figures[key]:.3g}" for key in ("dream_return", "latent_error_h1",
                                                                       "frame_error_h5", "reward_error",
                                                                       "end_probability_at_ends",
@@ -68,18 +82,17 @@ def to_bar(algo: str, env: str, seed: int, budget: int, metric: str, bar: float,
             extra += "".join(f" {key.replace('/', '_')} {metrics[key]:.3g}" for key in ("collect/return",
                                                                                   "deploy/best_return")
                              if key in metrics)  # the world model's real return in collection, and the judge's
-            print(f"  {algo} seed {seed}: {learner.progress} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
+            print(f"  {algo} seed {seed}: {steps} real steps, {train_time:.0f} s ({cpu_time:.0f} s CPU), "
                   f"{metric} {figures[metric]:.3f}{extra}", flush=True)
             if figures[metric] >= bar and not result["reached"]:
-                result.update(reached=True, steps=learner.progress, wall_clock_s=round(train_time, 1),
+                result.update(reached=True, steps=steps, wall_clock_s=round(train_time, 1),
                               cpu_s_to_bar=round(cpu_time, 1), figures={k: round(v, 4) for k, v in figures.items()})
                 if not hold:
                     break
     finally:
         learner.close()
-    final = history[-1][1] if history else None
-    result.update(history=history, final_steps=learner.progress, train_s=round(train_time, 1),
-                  cpu_s=round(cpu_time, 1), final=final, held=final is not None and final >= bar)
+    result.update(history=history, final_steps=steps, train_s=round(train_time, 1), cpu_s=round(cpu_time, 1),
+                  final=final, held=final is not None and final >= bar)  # measured, not rounded, against the bar
     return result
 
 

@@ -20,7 +20,7 @@ from gymforge.envs.normalize import (
     normalization_state,
     observation_standardizer,
 )
-from gymforge.envs.pixels import RenderedFrames, StackedChannels, pixel_wrappers
+from gymforge.envs.pixels import FrameObservation, RenderedFrames, StackedChannels, pixel_wrappers
 from gymforge.envs.registration import ENV_IDS, register_envs
 from gymforge.envs.tmaze import TMazeEnv
 from gymforge.envs.video import gif_bytes, record_episode, save_video
@@ -35,6 +35,7 @@ __all__ = [
     "EpisodicLife",
     "FireReset",
     "FrameDataset",
+    "FrameObservation",
     "GridWorldEnv",
     "NormalizeObservation",
     "NormalizeReward",

@@ -5,10 +5,13 @@ Atari games get their own stack (envs/atari.py); this one is for every other ima
 Each step is Gymnasium's own wrapper: `MaxAndSkipObservation` (the action repeated `frame_skip` times, rewards
 summed, an episode's end honoured at once), `GrayscaleObservation` and `FrameStackObservation`. A stack of image
 frames in any layout (colour, grey (H, W), channel-first like Catch's) becomes one channel-first image
-(k*C, H, W), so the shared pipeline sees an image, not a rank-4 vector.
+(k*C, H, W), so the shared pipeline sees an image, not a rank-4 vector. `FrameObservation` gives the world model
+its channel-first frames of a chosen size.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -89,3 +92,25 @@ def pixel_wrappers(env: gym.Env, frame_skip: int = 1, grayscale: bool = False, f
                            f"channels, not fewer than each side of a frame, so the channel axis cannot be told; "
                            f"stack fewer frames")
     return env
+
+
+class FrameObservation(gym.ObservationWrapper):
+    """Image observations in any layout `image_layout` reads become channel-first frames (C, size, size),
+    optionally grey; size 0 keeps theirs: the world model's frames. Envs without pixel observations come here
+    as RenderedFrames."""
+
+    def __init__(self, env: gym.Env, size: int, grayscale: bool) -> None:
+        super().__init__(env)
+        self.size, self.grayscale = size, grayscale
+        self.layout = image_layout(env.observation_space)
+        channels, height, width = channel_first_shape(env.observation_space)
+        channels = 1 if grayscale else channels
+        self.observation_space = gym.spaces.Box(0, 255, (channels, size or height, size or width), np.uint8)
+
+    def observation(self, observation: Any) -> np.ndarray:
+        image = to_channel_first(observation, self.layout).transpose(1, 2, 0)  # (H, W, C)
+        if self.size:
+            image = _resize(image, self.size)
+        if self.grayscale and image.shape[-1] > 1:
+            image = image.mean(axis=-1, keepdims=True).round().astype(np.uint8)
+        return np.ascontiguousarray(image.transpose(2, 0, 1))  # (C, H, W)

@@ -1,7 +1,7 @@
 """benchmarks/stats.py, against hand-worked curves: what counts as a stable solve, and the ratio's bound when the
 reference never solves stably."""
 
-from benchmarks.stats import Curve, compare, ratio
+from benchmarks.stats import Curve, compare, ratio, summarize
 
 
 def curve(scores, bar=475.0, every=10):
@@ -41,3 +41,20 @@ def test_a_ratio_whose_median_is_never_has_no_value_even_when_the_references_is_
     assert ratio([None, None], [None, None])["median_ratio"] is None
     figures = ratio([1000, None, 3000], [10000, 20000, 30000])  # medians 3000 and 20000
     assert figures["median_ratio"] == 0.15 and figures["ci95"][1] is None  # a resample may hold two nevers
+
+
+def test_a_score_just_under_the_bar_is_no_solve_though_it_shows_rounded():
+    figures = curve([474.996, 475.0]).figures()  # measured, not rounded, against the bar of 475
+    assert (figures["first_solve_steps"], figures["stable_solve_steps"]) == (20, 20)
+    assert figures["curve"][0] == (10, 2.0, 475.0)  # shown rounded to 2 decimals
+    assert curve([474.999]).figures()["first_solve_steps"] is None
+
+
+def test_the_iqm_over_seeds_that_never_solve_is_never_where_they_reach_its_middle_half():
+    """24 seeds: the IQM is the mean of the middle 12 (6 trimmed each side). With 5 nevers they are all trimmed:
+    seeds solving at 1..19 give the mean of 7..18 = 12.5. With 7 nevers one is in the middle half: the IQM is never
+    (null), not 1e18 / 12 = 8.3e16 as a stand-in number for never gave."""
+    assert summarize(list(range(1, 20)) + [None] * 5)["iqm"] == 12.5
+    figures = summarize(list(range(1, 18)) + [None] * 7)
+    assert figures["iqm"] is None and figures["iqm_ci95"][1] is None
+    assert figures["median"] == 12.5  # 12 and 13 in the middle: the median still has a value

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 from gymforge.agents.dream import DreamVectorEnv, DynamicsModel, PessimisticEnsemble
-from gymforge.agents.worldmodel import shifted
+from gymforge.agents.episodes import episode_seeds, play_episodes
+from gymforge.agents.world_episodes import shifted
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
 from gymforge.app import api
@@ -221,6 +222,45 @@ def test_shifted_copies_move_the_whole_episode_and_lose_no_pixel_but_background(
     assert len(list(shifted(frames, 0))) == 1
 
 
+def breaks_catchs_rule(frames: np.ndarray, actions: np.ndarray) -> bool:
+    """Catch's rule (envs/catch.py), by hand: the paddle, the only lit pixel of the bottom row before the ball lands,
+    moves by action - 1 and is held inside the board; the last frame shows it (beside the ball) where it got to."""
+    bottom = frames[:, 0, -1] > 0  # (T + 1, W)
+    if (bottom[:-1].sum(-1) != 1).any():
+        return True
+    paddle = bottom[:-1].argmax(-1)
+    expected = np.clip(paddle + actions - 1, 0, frames.shape[-1] - 1)
+    return not (np.array_equal(paddle[1:], expected[:-1]) and bottom[-1, expected[-1]])
+
+
+def test_no_shifted_copy_of_a_catch_episode_breaks_the_games_rule():
+    """A paddle pushed into a wall stays there; moved off the wall, the copy shows it stopped by nothing (74 of 2,866
+    copies did). 500 random episodes: every copy keeps the rule; an episode held at a wall is not moved off it."""
+    from gymforge.envs.catch import CatchEnv
+
+    env, rng, copies = CatchEnv(), np.random.default_rng(0), 0
+    for seed in range(500):
+        frames, actions, done = [env.reset(seed=seed)[0]], [], False
+        while not done:
+            actions.append(int(rng.integers(3)))
+            observation, _, done, _, _ = env.step(actions[-1])
+            frames.append(observation)
+        frames, actions = np.stack(frames), np.array(actions)
+        assert not breaks_catchs_rule(frames, actions)  # the rule holds for the real game
+        for copy in shifted(frames, 9):
+            copies += 1
+            assert not breaks_catchs_rule(copy, actions), seed
+    assert copies > 2_000  # most episodes still move: 2,741 copies here
+    # By hand: a 1x3x5 board, the paddle (bottom row) starts at column 1 and is pushed left twice, held at column 0
+    # on the second push; the ball falls in column 3. Right shifts would lift the paddle off the wall, left shifts
+    # would push it out: only the episode itself is left. Without the second push (one step) k = 1 is fine.
+    held = np.zeros((3, 1, 3, 5), np.uint8)
+    held[[0, 1, 2], 0, 2, [1, 0, 0]] = 255
+    held[[0, 1], 0, [0, 1], 3] = 255
+    assert len(list(shifted(held, 4))) == 1
+    assert len(list(shifted(held[:2], 4))) == 2  # k = 0, 1
+
+
 def test_shift_augment_feeds_v_and_m_the_copies_but_plays_and_judges_on_real_episodes():
     learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "shift_augment": 9}))
     learner.train_step()
@@ -288,6 +328,27 @@ def test_evaluate_reports_fidelity_and_the_cli_dreams_watches_and_evaluates(tmp_
     assert main(["evaluate", str(run.path), "--episodes", "2", "--json"]) == 0
     assert "dream_gap" in capsys.readouterr().out.splitlines()[-1]
     assert main(["dream", str(run.path), "--steps", "0"]) == 2
+
+
+def test_evaluate_plays_the_shared_evaluations_episodes_and_reports_their_interval():
+    """The figures come from agents/episodes.py: the split's seed stream, one episode per seed, with 95% intervals;
+    each episode as the per-episode policy plays it from that seed; fidelity is scored on those same episodes."""
+    learner = api.build_learner("worldmodel", api.make_config("worldmodel", {**TINY, "eval_episodes": 5}))
+    learner.train_step()
+    figures = learner.evaluate("validation")
+    seeds = episode_seeds(learner.config.seed, "validation", 5)
+    env = learner.make_env()
+    alone = [play_episodes(env, learner.policy, 1, seed) for seed in seeds]
+    assert figures["mean_return"] == pytest.approx(np.mean([result.returns[0] for result in alone]))
+    assert figures["mean_length"] == pytest.approx(np.mean([result.lengths[0] for result in alone]))
+    assert figures["success_rate"] == np.mean([result.successes[0] for result in alone])
+    for key in ("mean_return_ci95_low", "mean_return_ci95_high", "success_rate_ci95_low", "success_rate_ci95_high"):
+        assert key in figures, key
+    first, _ = env.reset(seed=seeds[0])
+    episode = learner.last_episodes[0]
+    assert np.array_equal(episode["frames"][0], first) and len(episode["actions"]) == alone[0].lengths[0]
+    env.close()
+    learner.close()
 
 
 def test_a_render_envs_frames_are_its_render_shrunk_grey_and_channel_first():
