@@ -139,6 +139,7 @@ class DQNConfig(AgentConfig):
 class DQN(Estimator):
     """A DQN learner; one train_step is config.log_every environment steps (fewer at an eval or checkpoint)."""
 
+    closes = ("eval_env", "envs")
     score_key: ClassVar[str] = "mean_return"
     score_mode: ClassVar[str] = "max"
 

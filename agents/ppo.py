@@ -139,6 +139,7 @@ class PPOConfig(AgentConfig):
 class PPO(Estimator):
     """One train_step is one rollout of n_envs * n_steps transitions and n_epochs of minibatch updates."""
 
+    closes = ("eval_env", "envs")
     score_key: ClassVar[str] = "mean_return"
     score_mode: ClassVar[str] = "max"
 

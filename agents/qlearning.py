@@ -84,6 +84,7 @@ class QLearningConfig(AgentConfig):
 class QLearning(Estimator):
     """A Q-table learner; one train_step is config.log_every environment steps."""
 
+    closes = ("env", "eval_env")
     score_key: ClassVar[str] = "mean_return"
     score_mode: ClassVar[str] = "max"
 

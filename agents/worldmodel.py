@@ -175,6 +175,7 @@ def frame_source(env_id: str) -> str:
 class WorldModel(WorldModelEvaluation, Estimator):
     """The Learner: progress counts real environment steps; the controller never trains on real data."""
 
+    closes = ("env", "eval_env", "controller")
     score_key: ClassVar[str] = "mean_return"
     score_mode: ClassVar[str] = "max"
 

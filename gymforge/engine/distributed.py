@@ -170,17 +170,10 @@ def module_device(module: nn.Module) -> torch.device:
 
 
 def learner_parts(learner: Any) -> tuple[list[nn.Module], list[torch.optim.Optimizer]]:
-    """The networks and optimizers a learner holds as attributes (or in dicts of them), each once."""
-    modules: dict[int, nn.Module] = {}
-    optimizers: dict[int, torch.optim.Optimizer] = {}
-    for value in vars(learner).values():
-        for item in (value.values() if isinstance(value, dict) else [value]):
-            if isinstance(item, nn.parallel.DistributedDataParallel):
-                item = item.module
-            if isinstance(item, nn.Module):
-                modules.setdefault(id(item), item)
-            elif isinstance(item, torch.optim.Optimizer):
-                optimizers.setdefault(id(item), item)
+    """The networks and optimizers a learner names in its `networks` and `optimizers` (what its checkpoint
+    saves), each once."""
+    modules = {id(module): module for module in learner.networks.values()}
+    optimizers = {id(optimizer): optimizer for optimizer in learner.optimizers.values()}
     return list(modules.values()), list(optimizers.values())
 
 

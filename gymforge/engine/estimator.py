@@ -18,7 +18,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-import gymnasium as gym
 import numpy as np
 import torch
 
@@ -120,11 +119,15 @@ class Estimator(metaclass=Constructor):
                 stream.set_state(state["rng"][part])
         self.load_extra_state(state)
 
+    closes: ClassVar[tuple[str, ...]] = ()
+    """The attributes holding what close() releases (environments, inner learners), named by each learner."""
+
     def close(self) -> None:
-        """Close every environment and inner learner this learner holds as an attribute."""
-        for value in list(vars(self).values()):
-            if isinstance(value, gym.Env | gym.vector.VectorEnv | Estimator) and value is not self:
-                value.close()
+        """Close what `closes` names; a part a failed constructor never built is skipped."""
+        for name in self.closes:
+            part = getattr(self, name, None)
+            if part is not None:
+                part.close()
 
     # ---- the Python API ---------------------------------------------------------------------------------
     def learn(self, steps: int | None = None, logdir: str | Path | None = None, name: str | None = None,
