@@ -7,6 +7,10 @@ deterministic whatever the caller's thread count: it always runs on one thread, 
 another order and give another judge, and so other FIDs. A corrupt or missing cache file only costs the ~20 s
 to train it again. A learner gets it through GenerativeLearner.prepare(), which the Trainer calls and logs
 before the first step.
+
+Unlabelled data (an image folder without class sub-folders, collected frames) has no classes to train a judge
+on. Its figures use a small conv autoencoder instead, trained on the training split alone and cached the same
+way under features/: FID and KID in its code space, beside the same figures for held-out real images.
 """
 
 from __future__ import annotations
@@ -14,17 +18,19 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from gymforge.generative.data import ImageData, augment
-from gymforge.networks import MLP, ConvEncoder, cross_entropy, make_optimizer
+from gymforge.generative.data import ImageData, augment, content_digest
+from gymforge.networks import MLP, ConvDecoder, ConvEncoder, cross_entropy, make_optimizer
 from torch import nn
 
 from gymforge.engine.seeding import torch_threads
 
 VERSION = 1  # bump when the architecture or recipe changes: old cache files are then ignored
 FEATURES = 128
+CODE = 64  # the feature net's code size (unlabelled data)
 
 
 def cache_dir() -> Path:
@@ -85,6 +91,32 @@ def train_classifier(data: ImageData, epochs: int = 30, seed: int = 0) -> Classi
     return model
 
 
+def cached_model(path: Path, empty: Callable[[], nn.Module], train: Callable[[], nn.Module], what: str,
+                 figure: str) -> tuple[nn.Module, str]:
+    """The model cached in `path` (its state and one float attribute, `figure`), else trained by `train()` and
+    cached; a corrupt cache is retrained, never fatal. Returns it in eval mode and "loaded" or "trained"."""
+    if path.is_file():
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            model = empty()
+            model.load_state_dict(state["model"])
+            setattr(model, figure, float(state[figure]))
+            return model.eval(), "loaded"
+        except (OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
+            print(f"gymforge: retraining the {what.split(' for ')[0]}, the cached {path} is unreadable "
+                  f"({type(error).__name__})", file=sys.stderr)
+    print(f"gymforge: training the {what} (once; cached in {path})", file=sys.stderr)
+    model = train()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save({"model": model.state_dict(), figure: getattr(model, figure)}, temporary)
+        temporary.replace(path)
+    except OSError as error:
+        print(f"gymforge: could not cache the {what.split(' for ')[0]} in {path} ({error})", file=sys.stderr)
+    return model.eval(), "trained"
+
+
 def get_classifier(data: ImageData) -> tuple[Classifier | None, dict[str, float | str]]:
     """The cached classifier for this dataset and size, trained (and cached) when missing or unreadable, and
     what happened: judge/test_accuracy (held out), judge/source (trained or loaded) and judge/cache (the file).
@@ -92,26 +124,66 @@ def get_classifier(data: ImageData) -> tuple[Classifier | None, dict[str, float 
     if not data.labelled:
         return None, {}
     path = cache_dir() / "classifiers" / f"{data.key}-v{VERSION}.pt"
-    model, source = None, "loaded"
-    if path.is_file():
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            model = Classifier(data.image_shape, data.num_classes)
-            model.load_state_dict(state["model"])
-            model.test_accuracy = float(state["test_accuracy"])
-        except (OSError, RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
-            model = None  # a corrupt cache is retrained, never fatal
-            print(f"gymforge: retraining the classifier, the cached {path} is unreadable ({type(error).__name__})",
-                  file=sys.stderr)
-    if model is None:
-        print(f"gymforge: training the {data.name} classifier for FID and sample checks (once; cached in {path})",
-              file=sys.stderr)
-        model, source = train_classifier(data), "trained"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".tmp{os.getpid()}")
-            torch.save({"model": model.state_dict(), "test_accuracy": model.test_accuracy}, temporary)
-            temporary.replace(path)
-        except OSError as error:
-            print(f"gymforge: could not cache the classifier in {path} ({error})", file=sys.stderr)
-    return model.eval(), {"judge/test_accuracy": model.test_accuracy, "judge/source": source, "judge/cache": str(path)}
+    model, source = cached_model(path, lambda: Classifier(data.image_shape, data.num_classes),
+                                 lambda: train_classifier(data), f"{data.name} classifier for FID and sample checks",
+                                 "test_accuracy")
+    return model, {"judge/test_accuracy": model.test_accuracy, "judge/source": source,  # type: ignore[dict-item]
+                   "judge/cache": str(path)}
+
+
+# ---- features without labels ------------------------------------------------------------------------------
+class FeatureNet(nn.Module):
+    """A small conv autoencoder; its 64-unit code is the feature space of FID/KID on data without labels."""
+
+    def __init__(self, image_shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.encoder = ConvEncoder(image_shape, channels=(16, 32), kernel_sizes=4, strides=2, paddings=1)
+        self.code = nn.Linear(self.encoder.output_dim, CODE)
+        self.decoder = ConvDecoder.mirror(self.encoder, CODE)
+        self.test_error = 0.0
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) in [0, 1] -> (B, 64)."""
+        return self.code(self.encoder(images))
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        self.eval()
+        return torch.cat([self.features(chunk) for chunk in images.split(batch_size)])
+
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(self.features(images)))
+
+
+def train_feature_net(train: torch.Tensor, test: torch.Tensor, steps: int = 300, seed: int = 0) -> FeatureNet:
+    """Adam on reconstructing the training images (no labels), on one thread (the same features everywhere);
+    records the held-out reconstruction error (mean squared, per pixel)."""
+    with torch.random.fork_rng(), torch_threads(1):
+        torch.manual_seed(seed)
+        model = FeatureNet(tuple(train.shape[1:]))  # type: ignore[arg-type]
+        optimizer = make_optimizer("adam", model, lr=2e-3)
+        generator = torch.Generator().manual_seed(seed)
+        model.train()
+        for _ in range(steps):
+            batch = train[torch.randint(len(train), (min(64, len(train)),), generator=generator)]
+            loss = nn.functional.mse_loss(model.reconstruct(batch), batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            model.eval()
+            model.test_error = float(nn.functional.mse_loss(model.reconstruct(test), test))
+    return model
+
+
+def get_feature_net(name: str, train: torch.Tensor,
+                    test: torch.Tensor) -> tuple[FeatureNet, dict[str, float | str]]:
+    """The feature net learned from exactly these training images, cached by their contents like the judge, and
+    what happened: features/test_reconstruction_error (held out), features/source and features/cache."""
+    key = f"{name}-{train.shape[1]}x{train.shape[2]}-{content_digest(train)}"
+    path = cache_dir() / "features" / f"{key}-v{VERSION}.pt"
+    model, source = cached_model(path, lambda: FeatureNet(tuple(train.shape[1:])),  # type: ignore[arg-type]
+                                 lambda: train_feature_net(train, test),
+                                 f"{name} feature net for FID and KID without labels", "test_error")
+    return model, {"features/test_reconstruction_error": model.test_error,  # type: ignore[dict-item]
+                   "features/source": source, "features/cache": str(path)}

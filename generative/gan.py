@@ -150,6 +150,8 @@ class AdversarialLearner(GenerativeLearner):
     def __init__(self, config: GANConfig, device: torch.device | None = None) -> None:
         super().__init__(config, device)
         self.latent_dim = config.latent_dim
+        if not self.data.labelled:  # no judge: best.pt is chosen by FID in the features learned without labels
+            self.score_key = "fid_learned"  # type: ignore[misc]
         self.generator, self.critic = self.build_networks()
         self.networks = {"generator": self.generator, "critic": self.critic}
         self.optimizers = {name: self.make_optimizer(network) for name, network in self.networks.items()}

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from gymforge.generative.classifier import Classifier, get_classifier
+from gymforge.generative.classifier import Classifier, FeatureNet, get_classifier, get_feature_net
 from gymforge.generative.config import GenerativeConfig
 from gymforge.generative.data import Batches, augment, load_data
 from gymforge.generative.images import make_grid
-from gymforge.generative.metrics import sample_figures
+from gymforge.generative.metrics import frechet_distance, kernel_distance, sample_figures
 from torch import nn
 
 from gymforge.engine import distributed
@@ -61,8 +61,10 @@ class GenerativeLearner(Estimator):
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.rngs: dict[str, torch.Generator] = {"augment": self.augment_generator}
-        self._judge: tuple[Classifier | None, dict[str, float | str]] | None = None  # prepare()'s
+        # prepare()'s: the judge (labelled data), the learned feature net (unlabelled data) and what it said
+        self._judge: tuple[Classifier | None, FeatureNet | None, dict[str, float | str]] | None = None
         self._floors: dict[tuple[str, int], float] = {}
+        self._learned_floors: dict[tuple[str, ...], tuple[float, float]] = {}
 
     @property
     def conditional(self) -> bool:
@@ -91,17 +93,37 @@ class GenerativeLearner(Estimator):
             return None
         return nn.functional.one_hot(labels, self.num_classes).float()
 
+    @property
+    def learned_features(self) -> bool:
+        """Whether the figures need the feature net learned without labels: data without classes has no judge."""
+        return self.judged and not self.data.labelled
+
+    def feature_data(self) -> tuple[str, torch.Tensor, torch.Tensor]:
+        """(name, training images, held-out images) the feature net learns from and is checked on."""
+        return self.data.name, self.data.train, self.data.test
+
     def prepare(self) -> dict[str, float | str]:
-        """Load or train, once, the judge classifier the figures need, saying which, its cache file and accuracy
-        (classifier.get_classifier). The Trainer calls and logs it; else the first evaluate() calls it."""
+        """Load or train, once, the judge classifier the figures need (labelled data), or the feature net learned
+        from the training split without labels (unlabelled data), saying which, its cache file and its held-out
+        figure (classifier.py). The Trainer calls and logs it; else the first evaluate() calls it."""
         if self._judge is None:
-            self._judge = get_classifier(self.data) if self.judged else (None, {})
-        return self._judge[1]
+            judge, info = get_classifier(self.data) if self.judged else (None, {})
+            features = None
+            if self.learned_features:
+                features, feature_info = get_feature_net(*self.feature_data())
+                info = {**info, **feature_info}
+            self._judge = (judge, features, info)
+        return self._judge[2]
 
     @property
     def classifier(self) -> Classifier | None:
         self.prepare()
         return self._judge[0]  # type: ignore[index]
+
+    @property
+    def feature_net(self) -> FeatureNet | None:
+        self.prepare()
+        return self._judge[1]  # type: ignore[index]
 
     @contextlib.contextmanager
     def evaluating(self) -> Iterator[None]:
@@ -241,22 +263,41 @@ class GenerativeLearner(Estimator):
         key = (split, count)
         if key not in self._floors:
             reference, _ = self.split_images(split)
-            generator = torch.Generator().manual_seed(stream_seed(FIXED, "fid-floor"))
-            train = self.data.train
-            index = (torch.randperm(len(train), generator=generator)[:count] if count <= len(train)
-                     else torch.randint(len(train), (count,), generator=generator))
-            self._floors[key] = sample_figures(self.classifier, train[index], reference)["fid"]
+            drawn = training_draw(self.data.train, count)
+            self._floors[key] = sample_figures(self.classifier, drawn, reference)["fid"]
         return self._floors[key]
+
+    def learned_figures(self, samples: torch.Tensor, reference: torch.Tensor, train: torch.Tensor,
+                        floor_key: tuple[str, ...]) -> dict[str, float]:
+        """FID and KID of `samples` against the `reference` real images in the learned features, and the
+        real-vs-real floor beside each: as many `train` images against the same reference."""
+        if len(reference) < 2 or len(samples) < 2:
+            raise ConfigError(f"FID and KID need at least 2 images on each side, but {self.data.name}'s evaluated "
+                              f"split holds {len(reference)}; add images or raise --validation-fraction / "
+                              "--holdout-fraction")
+        net = self.feature_net
+        real, fake = net.predict(reference.cpu()), net.predict(samples.cpu())  # type: ignore[union-attr]
+        if floor_key not in self._learned_floors:
+            drawn = net.predict(training_draw(train.cpu(), len(samples)))  # type: ignore[union-attr]
+            self._learned_floors[floor_key] = (frechet_distance(drawn, real), kernel_distance(drawn, real))
+        fid_floor, kid_floor = self._learned_floors[floor_key]
+        return {"fid_learned": frechet_distance(fake, real), "kid_learned": kernel_distance(fake, real),
+                "fid_learned_floor": fid_floor, "kid_learned_floor": kid_floor,
+                "fid_samples": float(len(samples)), "fid_reference": float(len(reference))}
 
     def generator_figures(self, split: str = "validation") -> dict[str, float]:
         """FID (with its real-vs-real floor), IS, confidence and class coverage of eval_samples samples against
         the split's real images, judged by the classifier trained on the training split only; conditional models
-        draw their labels from the class prior and also report how often the judge agrees with them."""
-        classifier = self.classifier if self.has_prior else None
-        if classifier is None:
+        draw their labels from the class prior and also report how often the judge agrees with them. Unlabelled
+        data has no judge: FID and KID in the learned features, with their floors (learned_figures)."""
+        if not self.has_prior or not self.judged:
             return {}
         count = self.config.eval_samples
         seed = self.split_seed(split)
+        classifier = self.classifier
+        if classifier is None:  # unlabelled data: FID and KID in the features learned without labels
+            reference, _ = self.split_images(split)
+            return self.learned_figures(self.sample_images(count, seed), reference, self.data.train, (split,))
         labels = self.prior_labels(count, seed)
         samples = self.sample_images(count, seed, labels=labels)
         reference, _ = self.split_images(split)
@@ -291,3 +332,12 @@ class GenerativeLearner(Estimator):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.batches.load_state_dict(state["batches"])
+
+
+def training_draw(train: torch.Tensor, count: int) -> torch.Tensor:
+    """`count` training images, the same every call (with repeats when there are fewer): the real side of a
+    real-vs-real floor."""
+    generator = torch.Generator().manual_seed(stream_seed(FIXED, "fid-floor"))
+    index = (torch.randperm(len(train), generator=generator)[:count] if count <= len(train)
+             else torch.randint(len(train), (count,), generator=generator))
+    return train[index]

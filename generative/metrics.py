@@ -5,6 +5,7 @@
 - an importance-weighted NLL estimate (IWAE's bound with K samples), never above the ELBO in expectation;
 - FID and an Inception-Score-style figure on the features/probabilities of gymforge's own classifier,
   with the number of samples stated next to them (FID is biased upwards for small sample counts);
+- KID, the unbiased kernel distance, beside FID on features learned without labels (unlabelled data);
 - reconstruction error: mean squared error per pixel on [0, 1] images.
 """
 
@@ -56,6 +57,20 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     middle = root_a @ cov_b @ root_a
     trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
     return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
+
+
+def kernel_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """KID (Binkowski et al. 2018): the unbiased MMD^2 between two feature sets under the cubic polynomial kernel
+    k(x, y) = (x.y / d + 1)^3, over all pairs. Unbiased at any sample count (FID is not), so it can be negative."""
+    a, b = features_a.double().cpu(), features_b.double().cpu()
+    m, n, dimension = len(a), len(b), a.shape[1]
+
+    def kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (x @ y.T / dimension + 1.0) ** 3
+
+    within_a, within_b = kernel(a, a), kernel(b, b)
+    return float((within_a.sum() - within_a.diagonal().sum()) / (m * (m - 1))
+                 + (within_b.sum() - within_b.diagonal().sum()) / (n * (n - 1)) - 2 * kernel(a, b).mean())
 
 
 def inception_score(probabilities: torch.Tensor) -> float:

@@ -183,7 +183,13 @@ class Objective:
             seed_config = dataclasses.replace(config, seed=seed)
             run = Run.create(self.algo, seed_config, self.folder, f"trial-{trial.number:04d}-seed-{seed}")
             learner = build_learner(self.algo, seed_config)
+            if learner.score_key != self.score_key:
+                learner.close()
+                raise ConfigError(f"this trial's options make {self.algo} score {learner.score_key}, not "
+                                  f"{self.score_key}, so trials would not compare; fix the option that changes it "
+                                  "with --set")
             curve: list[tuple[int, float]] = []
+            pruned = []  # the pruner's verdict; a run that stops without it reached --stop-at
 
             def on_evaluate(progress: int, figures: dict[str, float], index: int = index,
                             curve: list[tuple[int, float]] = curve) -> bool:
@@ -195,7 +201,9 @@ class Objective:
                 # Steps count evaluations (seed after seed), so trials with other rollout sizes line up.
                 trial.report(running, step=index * self.stride + len(curve) - 1)
                 trial.set_user_attr("reached", index * steps + progress)
-                return trial.should_prune()
+                if trial.should_prune():
+                    pruned.append(progress)
+                return bool(pruned)
 
             try:
                 summary = Trainer(learner, run, progress_bar=False, on_evaluate=on_evaluate).fit()
@@ -204,9 +212,11 @@ class Objective:
                 raise optuna.TrialPruned() from None
             if summary["status"] == "interrupted":
                 raise KeyboardInterrupt
-            if summary["status"] == "stopped":
+            if pruned:
                 trial.set_user_attr("note", f"pruned at seed {seed}, step {curve[-1][0]}")
                 raise optuna.TrialPruned()
+            if summary["status"] == "stopped":  # it reached --stop-at: a complete seed, scored as it stands
+                trial.set_user_attr("note", f"reached --stop-at at seed {seed}, step {curve[-1][0]}")
             finished.append(seed_value(curve, self.objective))
         trial.set_user_attr("seed_values", finished)
         return float(np.mean(finished))
@@ -276,6 +286,7 @@ def tune(args: argparse.Namespace) -> Any:
     folder.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{folder / 'study.db'}"
     direction = "maximize" if learner_class.score_mode == "max" else "minimize"
+    score_key = score_key_of(learner_class, base)
     settings = {"algo": args.algo, "subject": base.subject, "steps": base.steps, "seeds": args.seeds,
                 "seed": args.seed, "objective": args.objective, "eval_every": eval_every, "preset": args.preset,
                 "fixed": fixed, "space": space}
@@ -303,20 +314,30 @@ def tune(args: argparse.Namespace) -> Any:
     remaining = max(0, args.trials - done)
     print(f"tune {name}: {done} trials done{f', {stale} left running by a killed tune marked failed' if stale else ''}"
           f", {remaining} to run; {args.seeds} seed(s) x {base.steps} steps each, objective {args.objective} "
-          f"{learner_class.score_key} ({direction}), {args.pruner} pruner; runs in {folder}/", file=sys.stderr)
+          f"{score_key} ({direction}), {args.pruner} pruner; runs in {folder}/", file=sys.stderr)
     objective = Objective(args.algo, base_values, args.preset, space,
                           [args.seed + index for index in range(args.seeds)], args.objective, folder,
-                          learner_class.score_key, args.evaluations)
+                          score_key, args.evaluations)
     if remaining:
         try:
             study.optimize(objective, n_trials=remaining, n_jobs=args.jobs, callbacks=[progress_line])
         except KeyboardInterrupt:
             print(f"tune {name} stopped; the same command resumes it from {storage}", file=sys.stderr)
             raise
-    print_table(study, args.top, learner_class.score_key, args.objective)
+    print_table(study, args.top, score_key, args.objective)
     if args.write_preset is not None:
         write_preset(study, args.write_preset, args.algo, base_values, args.preset, space)
     return study
+
+
+def score_key_of(learner_class: type, config: TrainConfig) -> str:
+    """The figure trials are scored by. An option can change it (vae's likelihood=logistic scores bits per
+    dimension), so it is read from a learner built on the config."""
+    learner = learner_class(config)
+    try:
+        return learner.score_key
+    finally:
+        learner.close()
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:

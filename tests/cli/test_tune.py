@@ -84,6 +84,24 @@ def test_a_pruned_trial_stops_its_run_and_shows_in_the_table_as_pruned(space_fil
     assert row and "pruned" in row[0] and f"({report:.4g})" in row[0] and "2000" in row[0], row
 
 
+def test_a_trial_that_reaches_stop_at_is_complete_with_its_score_and_write_preset_works(space_file, tmp_path,
+                                                                                          capsys):
+    """--stop-at 0 is reached by FrozenLake's first evaluation (returns are >= 0): each trial stops there, as the
+    Trainer's early stop, not the pruner's, so it is a COMPLETE trial whose value is that evaluation."""
+    preset = tmp_path / "best.yaml"
+    assert main(tune_args(space_file, tmp_path, "--trials", "2", "--steps", "4000", "--evaluations", "4",
+                          "--set", "stop_at=0", "--pruner", "none", "--write-preset", str(preset))) == 0
+    out = capsys.readouterr().out
+    study = study_of(tmp_path)
+    assert [trial.state.name for trial in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert "2 complete, 0 pruned" in out
+    for trial in study.trials:
+        summary = Run(tmp_path / "tune-q" / f"trial-{trial.number:04d}-seed-0", "qlearning").read_summary()
+        assert summary["status"] == "stopped" and summary["progress"] == 1_000  # stopped at the first evaluation
+        assert trial.value == pytest.approx(summary["last_eval"]["mean_return"])
+    assert read_config_file(preset)[0] == "qlearning"
+
+
 def test_the_objective_is_the_final_evaluation_or_the_area_under_the_curve():
     assert curve_area([(0, 0.0), (10, 1.0), (20, 1.0)]) == pytest.approx(0.75)  # (0.5 * 10 + 1 * 10) / 20
     assert curve_area([(5, 3.0)]) == 3.0

@@ -147,3 +147,34 @@ def test_tensorboard_gets_grids_and_every_network_loss(runs):
     assert {"train/loss", "train/kl_nats", "eval/neg_elbo", "eval/iwae_nll", "eval/fid"} <= set(vae["scalars"])
     assert "samples/grid" in gan["images"]
     assert {"train/loss_generator", "train/loss_discriminator", "eval/fid"} <= set(gan["scalars"])
+
+
+def test_a_gan_on_an_unlabelled_image_folder_reports_learned_fid_and_kid_with_their_floor_and_writes_best(
+        tmp_path, capsys):
+    """An image folder without class sub-folders has no judge: FID and KID come from features learned on its
+    training split without labels, beside the real-vs-real floor, and the FID chooses best.pt."""
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "blobs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(60):  # a bright square somewhere on a dark background
+        image = np.zeros((8, 8), np.uint8)
+        row, column = rng.integers(0, 5, 2)
+        image[row:row + 3, column:column + 3] = 255
+        Image.fromarray(image).save(folder / f"{index}.png")
+    assert main(["train", "dcgan", "--data", str(folder), "--image-size", "8", "--steps", "64", "--batch-size", "16",
+                 "--eval-every", "32", "--base-channels", "4", "--eval-samples", "20", "--logdir", str(tmp_path),
+                 "--name", "g"]) == 0
+    assert "features/source trained" in capsys.readouterr().err  # prepare() learned the features and said so
+    run = tmp_path / "g"
+    summary = json.loads((run / "summary.json").read_text())
+    assert (run / "checkpoints" / "best.pt").is_file()
+    assert summary["score_key"] == "fid_learned" and summary["best_selection_score"] is not None
+    for figures in (summary["last_eval"], summary["final_eval"]):
+        assert {"fid_learned", "kid_learned", "fid_learned_floor", "kid_learned_floor"} <= set(figures), figures
+        # 64 images of training make noise, not squares: farther from the held-out images than real ones are
+        assert figures["fid_learned"] > figures["fid_learned_floor"] >= 0.0
+        assert figures["kid_learned"] > figures["kid_learned_floor"]
+        assert figures["fid_samples"] == 20

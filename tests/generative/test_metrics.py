@@ -10,6 +10,7 @@ from gymforge.generative.metrics import (
     gaussian_kl,
     inception_score,
     iwae_nll,
+    kernel_distance,
 )
 
 
@@ -45,6 +46,13 @@ def test_frechet_distance_of_two_known_gaussians():
     a = torch.randn(200_000, 2, generator=generator)  # N(0, I)
     b = torch.randn(200_000, 2, generator=generator) * 2.0  # N(0, 4 I): 2 + 8 - 2 * 2 * 2 = 2
     assert abs(frechet_distance(a, b) - 2.0) < 0.1
+
+
+def test_kernel_distance_is_the_unbiased_mmd_of_the_cubic_kernel_by_hand():
+    ones, zeros = torch.ones(2, 1), torch.zeros(2, 1)
+    # k(1, 1) = (1 + 1)^3 = 8, k(0, 0) = k(1, 0) = 1: off-diagonal means 8 and 1, cross mean 1 -> 8 + 1 - 2
+    assert kernel_distance(ones, zeros) == 7.0
+    assert kernel_distance(zeros, zeros) == 0.0
 
 
 def test_inception_score_and_class_figures():
