@@ -1,22 +1,19 @@
-"""The Python API under the CLI: train, resume and load runs from a notebook with the same Trainer."""
+"""The Python API under the CLI: train, resume and load runs from a notebook, through the one build and fit
+(gymforge.engine.session) every door uses."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from gymforge.engine import distributed, estimator
+from gymforge.engine import distributed, estimator, session
 from gymforge.engine.config import TrainConfig, config_from_dict, save_config, unconstructed
 from gymforge.engine.errors import CheckpointError, ConfigError, UserError
 from gymforge.engine.learner import Agent, Learner
 from gymforge.engine.registry import get_algorithm
 from gymforge.engine.run import Run
-from gymforge.engine.seeding import resolve_device, seed_everything, stream_seed
-from gymforge.engine.trainer import Trainer
+from gymforge.engine.seeding import stream_seed
 
 
 def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
@@ -24,33 +21,24 @@ def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | N
     return get_algorithm(algo).make_config(values, preset)
 
 
-def configure(algo: str, flags: list[str], file_values: dict[str, Any] | None = None, preset: str | None = "auto",
+def configure(algo: str, flags: list[str], values: dict[str, Any] | None = None, preset: str | None = "auto",
               show_help: bool = False) -> TrainConfig:
-    """`gymforge train`'s one config path: defaults < preset < --config file < command-line flags, resolved here
-    and constructed once (tyro parses the flags over defaults that are not yet validated)."""
+    """`gymforge train`'s one config path: defaults < preset < `values` (the --config file, then the run options
+    the command line gave, its subject included) < the remaining flags, resolved here and constructed once (tyro
+    parses the flags over defaults that are not yet validated)."""
     import tyro
 
     algorithm = get_algorithm(algo)
     _, config_class = algorithm.load()
-    subject_flag = f"--{algorithm.subject_field}"
-    peek = argparse.ArgumentParser(add_help=False)  # the subject picks the preset before the flags are parsed
-    peek.add_argument(subject_flag)
-    subject = getattr(peek.parse_known_args(flags)[0], algorithm.subject_field)
-    values = {**(file_values or {}), **({algorithm.subject_field: subject} if subject else {})}
-    defaults = unconstructed(config_class, algorithm.option_values(values, preset))
+    defaults = unconstructed(config_class, algorithm.option_values(dict(values or {}), preset))
     return tyro.cli(config_class, args=flags + (["--help"] if show_help else []), default=defaults,
                     prog=f"gymforge train {algo}", description=config_class.__doc__)
 
 
 def build_learner(algo: str, config: TrainConfig) -> Learner:
-    """Seed everything, pick the device and construct the learner."""
+    """The registered algorithm's learner for `config`, through the one build (gymforge.engine.session)."""
     learner_class, _ = get_algorithm(algo).load()
-    torch.set_num_threads(config.torch_threads)
-    device, config = distributed.setup(resolve_device(config.device), config)  # torchrun: join, own seed stream
-    seed_everything(config.seed)
-    learner = learner_class(config, device)
-    distributed.prepare(learner)  # torchrun: rank 0's weights everywhere, gradients averaged
-    return learner
+    return session.build(learner_class, config)
 
 
 def train(algo: str, config: TrainConfig | None = None, *, name: str | None = None,
@@ -59,12 +47,8 @@ def train(algo: str, config: TrainConfig | None = None, *, name: str | None = No
     """Train `algo` (with config, or options as keyword arguments) into a new run folder and return the run."""
     config = config if config is not None else make_config(algo, values, preset)
     learner = build_learner(algo, config)
-    if distributed.is_main():
-        run = Run.create(algo, config, logdir, name)
-        distributed.note_run(run)
-    else:  # torchrun: rank 0 alone writes the run folder
-        run = distributed.follower_run(None, algo)
-    Trainer(learner, run, progress_bar).fit()
+    run = session.create_run(algo, config, logdir, name)
+    session.fit(learner, run, progress_bar=progress_bar)
     return run
 
 
@@ -87,7 +71,7 @@ def resume(run_dir: str | Path, progress_bar: bool | None = None, steps: int | N
     distributed.note_run(run)
     if not distributed.is_main():  # torchrun: rank 0 alone writes the run folder; every rank reads last.pt
         run = distributed.follower_run(run, run.algo)
-    Trainer(learner, run, progress_bar).fit(resume=True)
+    session.fit(learner, run, resume=True, progress_bar=progress_bar)
     return run
 
 

@@ -155,25 +155,27 @@ def build_parser() -> argparse.ArgumentParser:
 def command_train(argv: list[str]) -> int:
     from gymforge.app import api
     from gymforge.engine.config import read_config_file
+    from gymforge.engine.registry import get_algorithm
 
-    if any(arg == "--resume" or arg.startswith("--resume=") for arg in argv):
-        resume_options = argparse.ArgumentParser(prog="gymforge train --resume", add_help=False)
-        resume_options.add_argument("--resume", required=True)
-        resume_options.add_argument("--steps", type=int)
-        options, unknown = resume_options.parse_known_args(argv)
-        if unknown:
-            raise UserError("--resume continues a run with its saved config; only --steps may be given with it, "
-                            f"not {' '.join(unknown)}")
-        return report_run(api.resume(options.resume, steps=options.steps))
-
-    # ALGO is the first word when given (a --config file may name it instead).
-    algo_word = argv[0] if argv and not argv[0].startswith("-") else None
+    # The command line is read once: argparse takes the run's own options (and the subject, which picks the
+    # preset, and --steps, which --resume also takes); tyro parses the rest into the config, over the values
+    # resolved from them.
+    algo_word = argv[0] if argv and not argv[0].startswith("-") else None  # or named by a --config file
     argv = argv[1:] if algo_word else argv
     run_options = argparse.ArgumentParser(prog="gymforge train", add_help=False)
-    for flag in ("--name", "--logdir", "--config", "--preset"):
+    for flag in ("--name", "--logdir", "--config", "--preset", "--resume", "--env", "--data"):
         run_options.add_argument(flag)
+    run_options.add_argument("--steps", type=int)
     run_options.add_argument("-h", "--help", action="store_true")
     options, flags = run_options.parse_known_args(argv)
+    if options.resume is not None:
+        others = [flag for flag, value in (("ALGO", algo_word), ("--name", options.name), ("--logdir", options.logdir),
+                  ("--config", options.config), ("--preset", options.preset), ("--env", options.env),
+                  ("--data", options.data)) if value is not None] + flags
+        if others:
+            raise UserError("--resume continues a run with its saved config; only --steps may be given with it, "
+                            f"not {' '.join(others)}")
+        return report_run(api.resume(options.resume, steps=options.steps))
 
     file_algo, file_values = read_config_file(Path(options.config)) if options.config else (None, {})
     algo = algo_word or file_algo
@@ -184,7 +186,13 @@ def command_train(argv: list[str]) -> int:
         raise UserError(f"{options.config} is a {file_algo} config, not {algo}")
     if options.help:
         print(TRAIN_USAGE)
-    config = api.configure(algo, flags, file_values, options.preset or "auto", show_help=options.help)
+    subject_field = get_algorithm(algo).subject_field
+    other_field = {"env": "data", "data": "env"}[subject_field]
+    if getattr(options, other_field) is not None:
+        raise UserError(f"{algo} trains on --{subject_field}, not --{other_field}")
+    given = {key: value for key, value in ((subject_field, getattr(options, subject_field)), ("steps", options.steps))
+             if value is not None}
+    config = api.configure(algo, flags, {**file_values, **given}, options.preset or "auto", show_help=options.help)
     run = api.train(algo, config, name=options.name, logdir=options.logdir or "runs")
     return report_run(run)
 

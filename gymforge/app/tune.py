@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from gymforge.engine import session
 from gymforge.engine.config import TrainConfig, config_to_dict, read_config_file
 from gymforge.engine.errors import ConfigError, NonFiniteError
 from gymforge.engine.registry import Algorithm, get_algorithm
@@ -166,8 +167,6 @@ class Objective:
         import optuna
 
         from gymforge.app.api import build_learner, make_config
-        from gymforge.engine.run import Run
-        from gymforge.engine.trainer import Trainer
 
         trial.set_user_attr("pid", os.getpid())
         trial.set_user_attr("host", socket.gethostname())
@@ -181,8 +180,8 @@ class Objective:
         finished: list[float] = []
         for index, seed in enumerate(self.seeds):
             seed_config = dataclasses.replace(config, seed=seed)
-            run = Run.create(self.algo, seed_config, self.folder, f"trial-{trial.number:04d}-seed-{seed}")
             learner = build_learner(self.algo, seed_config)
+            run = session.create_run(self.algo, seed_config, self.folder, f"trial-{trial.number:04d}-seed-{seed}")
             if learner.score_key != self.score_key:
                 learner.close()
                 raise ConfigError(f"this trial's options make {self.algo} score {learner.score_key}, not "
@@ -206,7 +205,7 @@ class Objective:
                 return bool(pruned)
 
             try:
-                summary = Trainer(learner, run, progress_bar=False, on_evaluate=on_evaluate).fit()
+                summary = session.fit(learner, run, progress_bar=False, on_evaluate=on_evaluate)
             except NonFiniteError as error:
                 trial.set_user_attr("note", f"diverged: {str(error)[:80]}")
                 raise optuna.TrialPruned() from None
@@ -333,7 +332,7 @@ def tune(args: argparse.Namespace) -> Any:
 def score_key_of(learner_class: type, config: TrainConfig) -> str:
     """The figure trials are scored by. An option can change it (vae's likelihood=logistic scores bits per
     dimension), so it is read from a learner built on the config."""
-    learner = learner_class(config)
+    learner = session.build(learner_class, config)
     try:
         return learner.score_key
     finally:

@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from gymforge.engine import session
 from gymforge.engine.checkpoint import load_checkpoint, save_checkpoint
 from gymforge.engine.config import TrainConfig, config_from_dict, config_to_dict, save_config
 from gymforge.engine.errors import CheckpointError, ConfigError, UserError, require
 from gymforge.engine.registry import algorithm_of, get_algorithm
 from gymforge.engine.run import Run
-from gymforge.engine.seeding import own_rng, resolve_device, torch_threads
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -44,16 +44,7 @@ class Constructor(type):
             raise ConfigError(f"{cls.__name__} takes one {algorithm.subject_field} name and options as keywords, "
                               f"e.g. {cls.__name__}({example!r}, seed=0)")
         values = {**({algorithm.subject_field: str(args[0])} if args else {}), **kwargs}
-        return construct(cls, algorithm.make_config(values))
-
-
-def construct(cls: type, config: TrainConfig, rng: dict[str, Any] | None = None) -> Any:
-    """Build on config.device under config.seed (the same seed, the same initial weights), then put the caller's
-    global RNG states back; the learner keeps the stream it was built in (or `rng`) for learn()."""
-    with own_rng(config.seed) as after:
-        learner = cls(config, resolve_device(config.device))
-    learner.global_rng = rng or after
-    return learner
+        return session.build(cls, algorithm.make_config(values))
 
 
 class Estimator(metaclass=Constructor):
@@ -140,10 +131,6 @@ class Estimator(metaclass=Constructor):
         steps=None trains to the end of that budget. A call that goes past it extends the horizon to where the
         call ends, as `--resume --steps` does: the schedules are re-planned over the new horizon (fraction =
         progress / horizon), so a rate that had reached 0 picks up again (SB3's reset_num_timesteps=False)."""
-        from gymforge.engine.trainer import (
-            Trainer,  # TensorBoard loads when a learner first trains, not on import
-        )
-
         if steps is None:
             steps = (self.horizon or self.config.steps) - self.progress
             require(steps > 0, f"learn() has trained its whole budget ({self.progress} steps); "
@@ -153,14 +140,9 @@ class Estimator(metaclass=Constructor):
             run = self.trainer.run.path
             require((logdir is None or Path(logdir) == run.parent) and name in (None, run.name),
                     f"learn() continues its run folder {run}; a new logdir or name needs a new {type(self).__name__}")
-        algo = algorithm_of(type(self)).name
-        if self.trainer is None:
-            self.trainer = Trainer(self, Run.create(algo, self.config, logdir or "runs", name))
-        self.trainer.progress_bar = progress_bar
-        start = self.global_rng if self.global_rng is not None else self.config.seed
-        with own_rng(start) as after, torch_threads(self.config.torch_threads):
-            self.trainer.fit(close=False, until=self.progress + steps)
-        self.global_rng = after
+        run = (self.trainer.run if self.trainer is not None
+               else session.create_run(algorithm_of(type(self)).name, self.config, logdir or "runs", name))
+        session.fit(self, run, until=self.progress + steps, close=False, progress_bar=progress_bar)
         return self
 
     def predict(self, observation: Any) -> Any:
@@ -213,6 +195,6 @@ def load_learner(path: str | Path, checkpoint: str = "best", expected: str | Non
         raise CheckpointError(f"{path} holds a {algo}, not a {expected}; load it with {algo}'s class")
     learner_class, config_class = get_algorithm(algo).load()
     config = config_from_dict(config_class, {**values, **overrides}, source=source)
-    learner = construct(learner_class, config, state.get("rng"))
+    learner = session.build(learner_class, config, state.get("rng"))
     learner.load_state_dict(state["learner"])
     return learner

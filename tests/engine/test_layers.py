@@ -108,3 +108,9 @@ def test_no_import_circle():
 
     for module in sorted(graph):
         visit(module, [])
+
+
+def test_no_file_of_agents_is_longer_than_450_lines():
+    """One concept per file: a 744-line agents/worldmodel.py held V, M, C, its episodes and its frames at once."""
+    long = {path.name: n for path in (ROOT / "agents").glob("*.py") if (n := len(path.read_text().splitlines())) > 450}
+    assert not long, long
