@@ -24,6 +24,8 @@ def assert_one_line_error(result, *fragments):
     (["train", "qlearing"], ["unknown algorithm 'qlearing'", "qlearning"]),
     (["train", "qlearning", "--env", "FrozenLake-v1", "--preset", "Taxi-v4"], ["tuned for Taxi-v4"]),
     (["evaluate", "does/not/exist"], ["does not exist"]),
+    (["train", "vae", "--env", "CartPole-v1"], ["vae trains on --data, not --env"]),
+    (["train", "--resume", "runs/x", "--env", "CartPole-v1"], ["only --steps may be given", "--env"]),
 ])
 def test_bad_input_gets_one_clear_line(args, fragments, tmp_path):
     assert_one_line_error(gymforge(*args, "--logdir", str(tmp_path)) if args[0] == "train" else gymforge(*args),
