@@ -13,7 +13,7 @@ from gymforge.engine.errors import CheckpointError, ConfigError, UserError
 from gymforge.engine.learner import Agent, Learner
 from gymforge.engine.registry import get_algorithm
 from gymforge.engine.run import Run
-from gymforge.engine.seeding import stream_seed
+from gymforge.engine.seeding import set_rng_state, stream_seed
 
 
 def make_config(algo: str, values: dict[str, Any] | None = None, preset: str | None = "auto") -> TrainConfig:
@@ -36,9 +36,13 @@ def configure(algo: str, flags: list[str], values: dict[str, Any] | None = None,
 
 
 def build_learner(algo: str, config: TrainConfig) -> Learner:
-    """The registered algorithm's learner for `config`, through the one build (gymforge.engine.session)."""
+    """The registered algorithm's learner for `config`, through the one build (gymforge.engine.session), for a
+    process that is the run's own (the CLI, tune, a benchmark script): its global random state then continues
+    the learner's stream, so a script that steps the learner itself is as reproducible as fit()."""
     learner_class, _ = get_algorithm(algo).load()
-    return session.build(learner_class, config)
+    learner = session.build(learner_class, config)
+    set_rng_state(learner.global_rng)
+    return learner
 
 
 def train(algo: str, config: TrainConfig | None = None, *, name: str | None = None,
