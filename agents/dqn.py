@@ -22,6 +22,7 @@ import torch
 from gymforge.agents.config import AgentConfig
 from gymforge.agents.encoders import observation_batch
 from gymforge.agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
+from gymforge.agents.policy import GreedyQ, masked_q
 from gymforge.agents.q_networks import QNetwork
 from gymforge.agents.replay import ReplayBuffer, ReplaySample
 from gymforge.agents.rollout import map_observations, observation_layout
@@ -48,16 +49,6 @@ def legal(mask: np.ndarray) -> np.ndarray:
     """An action mask (E, A) as booleans; a row with no legal action (a terminal state's) counts all as legal."""
     mask = np.asarray(mask).astype(bool)
     return mask | ~mask.any(axis=1, keepdims=True)
-
-
-def masked_q(q: torch.Tensor, observations: Any) -> torch.Tensor:
-    """Q-values (B, A) with illegal actions at -inf, for argmax and the target's max; unmasked without a mask.
-    A row with no legal action (a terminal state's mask may be all zero) is left as it is."""
-    if not (isinstance(observations, dict) and MASK_KEY in observations):
-        return q
-    mask = observations[MASK_KEY].bool()
-    mask = mask | ~mask.any(dim=1, keepdim=True)
-    return q.masked_fill(~mask, float("-inf"))
 
 
 @dataclass
@@ -165,6 +156,7 @@ class DQN(Estimator):
                                    seed=config.seed)
         self.rng = np.random.default_rng(config.seed)
         self.networks, self.optimizers = {"online": self.online, "target": self.target}, {"online": self.optimizer}
+        self.greedy = GreedyQ(self.online)  # the policy seam: acting and the ONNX export run this module
         self.rngs = {"exploration": self.rng, "replay": self.buffer.rng}  # torchrun: reseeded per rank on resume
         self.progress = self.episodes = self.updates = 0
         self.learning_begins = config.learning_starts  # moves on when a resume comes without its buffer
@@ -212,8 +204,7 @@ class DQN(Estimator):
     @torch.no_grad()
     def greedy_actions(self, observations: Any) -> np.ndarray:
         """(E, *obs_shape) -> (E,) argmax_a Q(s, a) over the legal actions (network indices, from 0)."""
-        observations = observation_batch(observations, self.device)
-        return masked_q(self.online(observations), observations).argmax(dim=1).cpu().numpy()
+        return self.greedy(observation_batch(observations, self.device))[0].cpu().numpy()
 
     def random_actions(self, observations: Any) -> np.ndarray:
         """A uniformly random legal action per env (network indices)."""

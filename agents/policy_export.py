@@ -1,5 +1,6 @@
-"""The greedy policies `gymforge export` writes: observation -> action as plain torch modules, with the saved
-observation normalization folded in and a recurrent policy's state as explicit inputs and outputs."""
+"""What `gymforge export` writes of an agent: its policy seam module (agents/policy.py), the one the agent acts
+with, traced with the saved observation normalization inside and a recurrent policy's state as explicit inputs
+and outputs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
-from torch.distributions import Categorical
 
+from gymforge.agents.policy import GreedyQ
 from gymforge.engine import export
 from gymforge.engine.errors import ConfigError
 
@@ -33,43 +34,22 @@ def observation_sampler(space: gym.Space, dtype: np.dtype) -> Any:
     return sample
 
 
-class ActorCriticPolicy(nn.Module):
-    """PPO's actor, greedy: observation [, state...] -> action [, log_probs] [, next state...].
+class ExportedActor(nn.Module):
+    """PPO's seam module (agents/policy.GreedyActor) with its state as explicit ONNX inputs and outputs:
+    observation [, state_h [, state_c]] -> action [, log_probs] [, next_state_h [, next_state_c]]. Feed zeros
+    as the state at an episode's start."""
 
-    The action is the distribution's mode (argmax for Discrete and MultiDiscrete, the mean for Box, clipped to
-    the bounds as PPO clips it on its way to the env). Discrete policies also output their log-probabilities.
-    A recurrent policy takes its state (h, and c for an LSTM: (layers, B, H)) and returns the next one;
-    feed zeros at an episode's start.
-    """
-
-    def __init__(self, model: nn.Module, action_space: gym.Space, standardize: nn.Module | None,
-                 state_kind: str | None) -> None:
+    def __init__(self, greedy: nn.Module, state_kind: str | None) -> None:
         super().__init__()
-        self.scaling = export.ObservationScaling(standardize, cast=False)
-        self.trunk, self.head = model.actor_trunk, model.actor_head
+        self.greedy = greedy
         self.state_kind = state_kind  # None, "gru" or "lstm"
-        self.discrete = isinstance(action_space, gym.spaces.Discrete)
-        self.bounded = isinstance(action_space, gym.spaces.Box)
-        if self.bounded:
-            self.register_buffer("low", torch.as_tensor(action_space.low, dtype=torch.float32))
-            self.register_buffer("high", torch.as_tensor(action_space.high, dtype=torch.float32))
 
     def forward(self, observation: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        obs = self.scaling(observation)
-        if self.state_kind is None:
-            features, _ = self.trunk(obs)
-            new_state: tuple[torch.Tensor, ...] = ()
-        else:
-            core_state = tuple(state) if self.state_kind == "lstm" else state[0]
-            starts = torch.zeros(obs.shape[0], dtype=obs.dtype)
-            features, core_state = self.trunk(obs, core_state, starts)
-            new_state = tuple(core_state) if self.state_kind == "lstm" else (core_state,)
-        distribution = self.head(features)
-        action = distribution.mode
-        if self.bounded:
-            action = torch.maximum(torch.minimum(action, self.high), self.low)
-        outputs = (action, distribution.logits) if isinstance(distribution, Categorical) else (action,)
-        return (*outputs, *new_state)
+        core_state = () if self.state_kind is None else tuple(state) if self.state_kind == "lstm" else state[0]
+        starts = torch.zeros(observation.shape[0], dtype=torch.float32)
+        action, logits, core_state = self.greedy(observation, core_state, starts)
+        new_state = () if self.state_kind is None else tuple(core_state) if self.state_kind == "lstm" else (core_state,)
+        return (action, *(() if logits is None else (logits,)), *new_state)
 
 
 def ppo_exportable(agent: Any) -> export.Exportable:
@@ -80,8 +60,10 @@ def ppo_exportable(agent: Any) -> export.Exportable:
         raise ConfigError("PPO with --memory transformer cannot be exported yet (its window input); lstm, gru "
                           "and feed-forward policies can")
     state_kind = config.memory if config.memory in ("lstm", "gru") else None
-    module = ActorCriticPolicy(agent.model.cpu(), agent.action_space, agent.standardizer(), state_kind)
-    outputs = ["action"] + (["log_probs"] if module.discrete else [])
+    agent.model.cpu()
+    agent.device = torch.device("cpu")
+    module = ExportedActor(agent.greedy_policy(), state_kind)
+    outputs = ["action"] + (["log_probs"] if isinstance(agent.action_space, gym.spaces.Discrete) else [])
     state_names = {"lstm": ["state_h", "state_c"], "gru": ["state_h"], None: []}[state_kind]
     sample_observations = observation_sampler(space, dtype)
 
@@ -107,25 +89,12 @@ def export_state(agent: Any, n: int) -> tuple[np.ndarray, ...]:
     return tuple(part.numpy() for part in state)
 
 
-class QPolicy(nn.Module):
-    """DQN's greedy policy: observation -> (argmax action, Q-values)."""
-
-    def __init__(self, network: nn.Module, cast: bool) -> None:
-        super().__init__()
-        self.scaling = export.ObservationScaling(None, cast=cast)
-        self.network = network
-
-    def forward(self, observation: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        q_values = self.network(self.scaling(observation))  # (B, A)
-        return q_values.argmax(dim=-1), q_values
-
-
 def dqn_exportable(agent: Any) -> export.Exportable:
     """The hook behind DQN.export_module()."""
     space = agent.envs.single_observation_space
     dtype = observation_input(space, "dqn")
     sample_observations = observation_sampler(space, dtype)
-    return export.Exportable(QPolicy(agent.online.cpu(), cast=dtype != np.uint8), ["observation"],
+    return export.Exportable(GreedyQ(agent.online.cpu(), cast=dtype != np.uint8), ["observation"],
                              ["action", "q_values"], lambda n, seed: {"observation": sample_observations(n, seed)},
                              description=f"greedy {agent.config.env} policy: observation {space.shape} {dtype} -> "
                              "action (argmax), q_values")

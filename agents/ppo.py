@@ -19,6 +19,7 @@ import torch
 from gymforge.agents.actor_critic import ActorCritic, Memory, memory_window
 from gymforge.agents.config import AgentConfig
 from gymforge.agents.encoders import observation_batch
+from gymforge.agents.policy import GreedyActor
 from gymforge.agents.episodes import episode_metrics, evaluate_greedy, finished_episodes
 from gymforge.agents.rollout import (
     Minibatch,
@@ -260,23 +261,21 @@ class PPO(Estimator):
     def batched_policy(self, n_envs: int) -> Any:
         """Greedy actions for n_envs observations at a time (agents/episodes.py's BatchPolicy); a recurrent
         policy keeps one memory per env and clears it where `starts` marks an episode's first observation."""
-        standardize = self.standardizer()
-        standardize = standardize.to(self.device) if standardize is not None else None
-        memory = {"state": self.model.initial_state(n_envs, self.device)}
+        policy = self.greedy_policy()
+        memory = {"state": policy.initial_state(n_envs, self.device)}
 
         @torch.no_grad()
         def act(observations: Any, starts: np.ndarray) -> np.ndarray:
             obs = observation_batch(observations, self.device)  # (N, ...), or a dict of them (masks included)
-            if standardize is not None:  # array observations (image and Dict spaces refuse normalization)
-                obs = standardize(obs)
-            if self.model.recurrent:
-                start = torch.as_tensor(np.asarray(starts, dtype=np.float32), device=self.device)
-                distribution, _, memory["state"] = self.model(obs, memory["state"], start)
-            else:
-                distribution = self.model.policy_distribution(obs)
-            return self.to_env_action(distribution.mode.cpu().numpy())
+            start = torch.as_tensor(np.asarray(starts, dtype=np.float32), device=self.device)
+            action, _, memory["state"] = policy(obs, memory["state"], start)
+            return self.to_env_action(action.cpu().numpy())
 
         return act
+
+    def greedy_policy(self) -> GreedyActor:
+        """The policy seam (agents/policy.py): the one module acting, evaluation and the ONNX export run."""
+        return GreedyActor(self.model, self.action_space, self.standardizer()).to(self.device)
 
     def act(self, observation: Any) -> Any:
         """The greedy action for one observation (feed-forward policies; recurrent ones use policy())."""

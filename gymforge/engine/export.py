@@ -119,18 +119,3 @@ def check_onnx(exportable: Exportable, path: Path, n: int = 100, seed: int = 1) 
     return differences
 
 
-# ---- pieces the learners' hooks share ------------------------------------------------------------------
-class ObservationScaling(nn.Module):
-    """obs -> the agent's own frozen observation normalization (networks.Standardize, clip included: the same
-    object the agent acts with), or unchanged when there is none (uint8 images stay uint8: the image encoders
-    scale them)."""
-
-    def __init__(self, standardize: nn.Module | None = None, cast: bool = True) -> None:
-        super().__init__()
-        self.standardize = standardize
-        self.cast = cast
-
-    def forward(self, observation: torch.Tensor) -> torch.Tensor:
-        if self.standardize is not None:
-            return self.standardize(observation)
-        return observation.float() if self.cast else observation

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gymforge.agents.dqn import DQN, DQNConfig, masked_q
+from gymforge.agents.dqn import DQN, DQNConfig
+from gymforge.agents.policy import masked_q
 from gymforge.agents.ppo import PPO, PPOConfig
 from gymforge.envs import make_env
 from gymforge.networks import CategoricalHead
