@@ -23,7 +23,7 @@ import torch
 
 from gymforge.engine import session
 from gymforge.engine.checkpoint import load_checkpoint, save_checkpoint
-from gymforge.engine.config import TrainConfig, config_from_dict, config_to_dict, save_config
+from gymforge.engine.config import TrainConfig, config_from_dict, config_to_dict
 from gymforge.engine.errors import CheckpointError, ConfigError, UserError, require
 from gymforge.engine.registry import algorithm_of, get_algorithm
 from gymforge.engine.run import Run
